@@ -1,0 +1,43 @@
+"""The typed result every command returns, whichever front end asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Result:
+    """One command's outcome: JSON-safe ``data`` plus readable ``lines``."""
+
+    cmd: str
+    ok: bool
+    data: dict[str, Any] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    parsed: dict[str, Any] = field(default_factory=dict)
+    """What the parser understood, echoed back (numbers as ints)."""
+    echo: str = ""
+    """The parsed request in words, e.g. ``kmap pfn=0x100600 flags=PFN_DEV``."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"cmd": self.cmd, "ok": self.ok}
+        out.update(self.data)
+        out["parsed"] = self.parsed
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+    def text(self) -> str:
+        if not self.ok:
+            return f"error: {self.error}"
+        body = ([self.echo] if self.echo else []) + self.lines
+        body += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(body)
+
+
+def error(cmd: str, message: str) -> Result:
+    return Result(cmd=cmd, ok=False, error=message)

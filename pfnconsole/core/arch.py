@@ -1,0 +1,261 @@
+"""Architecture profiles: the constants that turn a pfn into addresses.
+
+Each profile holds what `include/linux/mmzone.h`, `asm/sparsemem.h` and the arch memory
+layout give for one configuration.  Sources are in ../shared/reference/kernel-facts.md
+(§4.4 SECTION_SIZE_BITS / MAX_PHYSMEM_BITS, §5 layouts); values that reference does not
+cover are marked in ``notes`` with where they were checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .errors import EngineError
+
+U64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class ArchProfile:
+    """One architecture configuration.
+
+    Addresses are 64-bit kernel virtual addresses (``unsigned long``); sizes in bytes.
+    """
+
+    name: str
+    page_shift: int
+    """PAGE_SHIFT: log2 of the base page size."""
+    section_size_bits: int
+    """SECTION_SIZE_BITS: log2 of a memory section in bytes."""
+    max_physmem_bits: int
+    """MAX_PHYSMEM_BITS: physical addresses must be below 1 << this."""
+    page_offset: int
+    """Base of the direct map: ``__va(0)`` (x86 page_offset_base without KASLR)."""
+    vmemmap_base: int
+    """Base of the virtual memmap: ``pfn_to_page(0)`` under SPARSEMEM_VMEMMAP."""
+    vmalloc_base: int
+    """Start of vmalloc/ioremap space, where device ranges get their ``base`` by default."""
+    struct_page_size: int = 64
+    """sizeof(struct page) in bytes (64 in standard configs; debug options enlarge it)."""
+    mem_section_size: int = 16
+    """sizeof(struct mem_section): section_mem_map + usage pointer on recent 64-bit kernels."""
+    kver: str = ""
+    """Kernel version the layout is taken from, for display."""
+    notes: tuple[str, ...] = ()
+
+    # --- derived, named after the kernel macros ---------------------------------------
+    @property
+    def page_size(self) -> int:
+        return 1 << self.page_shift
+
+    @property
+    def pfn_section_shift(self) -> int:
+        """PFN_SECTION_SHIFT = SECTION_SIZE_BITS - PAGE_SHIFT."""
+        return self.section_size_bits - self.page_shift
+
+    @property
+    def pages_per_section(self) -> int:
+        return 1 << self.pfn_section_shift
+
+    @property
+    def sections_shift(self) -> int:
+        """SECTIONS_SHIFT = MAX_PHYSMEM_BITS - SECTION_SIZE_BITS."""
+        return self.max_physmem_bits - self.section_size_bits
+
+    @property
+    def nr_mem_sections(self) -> int:
+        return 1 << self.sections_shift
+
+    @property
+    def sections_per_root(self) -> int:
+        """SECTIONS_PER_ROOT = PAGE_SIZE / sizeof(struct mem_section) (SPARSEMEM_EXTREME)."""
+        return self.page_size // self.mem_section_size
+
+    @property
+    def nr_section_roots(self) -> int:
+        """NR_SECTION_ROOTS = DIV_ROUND_UP(NR_MEM_SECTIONS, SECTIONS_PER_ROOT)."""
+        return -(-self.nr_mem_sections // self.sections_per_root)
+
+    @property
+    def max_pfn(self) -> int:
+        """One past the largest pfn MAX_PHYSMEM_BITS allows."""
+        return 1 << (self.max_physmem_bits - self.page_shift)
+
+    @property
+    def memmap_bytes_per_section(self) -> int:
+        return self.pages_per_section * self.struct_page_size
+
+    @property
+    def subsections_per_section(self) -> int:
+        """SUBSECTIONS_PER_SECTION = 1 << (SECTION_SIZE_BITS - SUBSECTION_SHIFT(21))."""
+        return 1 << max(self.section_size_bits - SUBSECTION_SHIFT, 0)
+
+
+SUBSECTION_SHIFT = 21
+"""SUBSECTION_SHIFT: subsections are 2 MiB (include/linux/mmzone.h, recent kernels)."""
+
+_X86_64 = ArchProfile(
+    name="x86_64",
+    page_shift=12,
+    section_size_bits=27,
+    max_physmem_bits=46,
+    page_offset=0xFFFF888000000000,
+    vmemmap_base=0xFFFFEA0000000000,
+    vmalloc_base=0xFFFFC90000000000,
+    kver="4.20+",
+    notes=(
+        "4-level paging, no KASLR (CONFIG_RANDOMIZE_MEMORY would offset all three bases).",
+        "Direct map at 0xffff888000000000 since v4.20; 2015 kernels used 0xffff880000000000.",
+    ),
+)
+
+_X86_64_2015 = replace(
+    _X86_64,
+    page_offset=0xFFFF880000000000,
+    kver="4.2",
+    notes=("4-level paging, 2015 layout: direct map at 0xffff880000000000 (before v4.20).",),
+)
+
+_X86_64_L5 = replace(
+    _X86_64,
+    name="x86_64-5level",
+    max_physmem_bits=52,
+    page_offset=0xFF11000000000000,
+    vmemmap_base=0xFFD4000000000000,
+    vmalloc_base=0xFFA0000000000000,
+    notes=("5-level paging (LA57), no KASLR.",),
+)
+
+
+def _arm64(page_shift: int, kver: tuple[int, int]) -> ArchProfile:
+    """arm64 with 48-bit VA, the v5.4+ (flipped) layout, PHYS_OFFSET taken as 0."""
+    va_bits = 48
+    if kver < (5, 12):
+        section_size_bits = 30
+    else:
+        section_size_bits = 29 if page_shift == 16 else 27
+    if kver < (4, 6):
+        raise EngineError("the arm64 layout is modelled from v4.6 on (kver=4.6 or later)")
+    if kver < (5, 4):
+        # Before "Flip kernel VA space": PAGE_OFFSET is the top half, vmemmap just below.
+        page_offset = (U64 - (1 << (va_bits - 1)) + 1) & U64
+        vmemmap_size = 1 << (va_bits - page_shift - 1 + 6)
+        vmemmap_start = page_offset - vmemmap_size
+        vmalloc_start = 0xFFFF000008000000  # modules end / VMALLOC_START of that era
+    else:
+        vmemmap_shift = page_shift - 6  # VMEMMAP_SHIFT = PAGE_SHIFT - STRUCT_PAGE_MAX_SHIFT
+        page_offset = (-(1 << va_bits)) & U64
+        vmemmap_start = (-(1 << (va_bits - vmemmap_shift))) & U64
+        vmalloc_start = 0xFFFF800080000000
+    return ArchProfile(
+        name="arm64",
+        page_shift=page_shift,
+        section_size_bits=section_size_bits,
+        max_physmem_bits=48,
+        page_offset=page_offset,
+        vmemmap_base=vmemmap_start,
+        vmalloc_base=vmalloc_start,
+        kver=f"{kver[0]}.{kver[1]}",
+        notes=(
+            "48-bit VA, CONFIG_ARM64_PA_BITS=48; memstart_addr (PHYS_OFFSET) taken as 0.",
+            "SECTION_SIZE_BITS 30 before v5.12; 27 (4K/16K) or 29 (64K) from v5.12.",
+            "vmalloc_base only places simulated memremap() bases; before v5.4 it is an "
+            "approximation (not in kernel-facts.md).",
+        ),
+    )
+
+
+_PPC64 = ArchProfile(
+    name="ppc64",
+    page_shift=16,
+    section_size_bits=24,
+    max_physmem_bits=51,
+    page_offset=0xC000000000000000,
+    vmemmap_base=0xC00C000000000000,
+    vmalloc_base=0xC008000000000000,
+    mem_section_size=16,
+    kver="5.x",
+    notes=(
+        "book3s64 radix MMU, 64K pages, SPARSEMEM_VMEMMAP+EXTREME (MAX_PHYSMEM_BITS 51).",
+        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked separately.",
+    ),
+)
+
+_RISCV64 = ArchProfile(
+    name="riscv64",
+    page_shift=12,
+    section_size_bits=27,
+    max_physmem_bits=56,
+    page_offset=0xFFFFFFD800000000,
+    vmemmap_base=0xFFFFFFC600000000,
+    vmalloc_base=0xFFFFFFC800000000,
+    kver="5.17+",
+    notes=(
+        "Sv39 layout; phys_ram_base taken as 0.",
+        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked separately.",
+    ),
+)
+
+ARCH_NAMES = ("x86_64", "x86_64-5level", "arm64", "ppc64", "riscv64")
+PAGE_SIZES = {"4K": 12, "16K": 14, "64K": 16}
+
+
+DEFAULT_KVER = (6, 16)
+"""The kernel a machine models unless told otherwise: the last release with pfn_t."""
+
+
+def parse_kver(kver: str) -> tuple[int, int]:
+    """'5.12' -> (5, 12); a clear error for anything else."""
+    parts = kver.removeprefix("v").split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        raise EngineError(f"kver={kver!r} is not a kernel version like 5.12") from None
+    if not (2 <= major <= 9) or not (0 <= minor <= 99):
+        raise EngineError(f"kver={kver!r} is outside the modelled range 2.6 .. 9.x")
+    return major, minor
+
+
+def arch_profile(
+    name: str,
+    *,
+    page_shift: int | None = None,
+    kver: str | None = None,
+    struct_page_size: int | None = None,
+) -> ArchProfile:
+    """Build a profile by name, with the options that arch allows.
+
+    ``page_shift`` only applies to arm64 (12, 14 or 16); ``kver`` selects arm64's
+    SECTION_SIZE_BITS era; ``struct_page_size`` overrides sizeof(struct page).
+    """
+    version = parse_kver(kver) if kver else DEFAULT_KVER
+    if name == "x86_64":
+        prof = _X86_64 if version >= (4, 20) else _X86_64_2015
+    elif name == "x86_64-5level":
+        if version < (4, 20):
+            raise EngineError("x86_64-5level is modelled from v4.20 on (kver=4.20 or later)")
+        prof = _X86_64_L5
+    elif name == "arm64":
+        shift = 12 if page_shift is None else page_shift
+        if shift not in (12, 14, 16):
+            raise EngineError("arm64 pages are 4K, 16K or 64K (page=4K|16K|64K)")
+        prof = _arm64(shift, version)
+    elif name == "ppc64":
+        prof = _PPC64
+    elif name == "riscv64":
+        prof = _RISCV64
+    else:
+        raise EngineError(f"unknown arch {name!r}; known: {' '.join(ARCH_NAMES)}")
+    if page_shift is not None and name != "arm64" and page_shift != prof.page_shift:
+        raise EngineError(
+            f"{name} is modelled with {prof.page_size // 1024}K pages only; "
+            "page= applies to arm64"
+        )
+    if struct_page_size is not None:
+        if struct_page_size < 32 or struct_page_size > 256 or struct_page_size % 8:
+            raise EngineError(
+                f"struct_page={struct_page_size}: sizeof(struct page) must be a multiple "
+                "of 8 between 32 and 256"
+            )
+        prof = replace(prof, struct_page_size=struct_page_size)
+    return prof

@@ -1,0 +1,163 @@
+"""The 2015 kmap_pfn registry: an RCU-protected list of device ranges, newest first.
+
+Mirrors mm/kmap_pfn.c from "[PATCH v5 2/5] allow mapping page-less memremaped areas into
+KVA" (kernel-facts.md §0.2): ``struct kmap { list; res; dev; base; }`` on a global
+``ranges`` list; registration is list_add_rcu() (insert after the head), teardown is
+list_del_rcu() then synchronize_rcu() then kfree(), all under ``register_lock``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .cost import PathCost
+from .errors import EngineError
+
+
+@dataclass
+class KmapRange:
+    """``struct kmap`` with its ``struct resource``: phys ``[start, end]`` inclusive."""
+
+    name: str
+    start: int
+    end: int
+    """res->end, inclusive like every struct resource."""
+    base: int
+    """``void *base``: the kernel virtual address of ``start`` (memremap result)."""
+    seq: int
+    """Registration order, 1 for the first range ever registered."""
+    state: str = "live"
+    """'live' (on the list), 'unlinked' (list_del_rcu done, grace period in flight), 'freed'."""
+    gp: int | None = None
+
+    @property
+    def size(self) -> int:
+        """resource_size(res) = end - start + 1."""
+        return self.end - self.start + 1
+
+    def holds_phys(self, addr: int) -> bool:
+        return self.start <= addr <= self.end
+
+    def holds_kva(self, addr: int) -> bool:
+        """kunmap_atomic_pfn_t()'s test: base <= addr < base + resource_size(res)."""
+        return self.base <= addr < self.base + self.size
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node visited by list_for_each_entry_rcu()."""
+
+    index: int
+    name: str
+    hit: bool
+    loads: int
+    ns: int
+
+
+@dataclass
+class KmapList:
+    """``static LIST_HEAD(ranges)``: element 0 is ``ranges.next`` (the newest)."""
+
+    nodes: list[KmapRange]
+
+    def list_add_rcu(self, node: KmapRange) -> None:
+        self.nodes.insert(0, node)
+
+    def list_del_rcu(self, node: KmapRange) -> None:
+        self.nodes.remove(node)
+
+    def scan_phys(self, addr: int) -> tuple[KmapRange | None, list[Step], PathCost]:
+        """kmap_atomic_pfn_t()'s loop: the first node with start <= addr <= end.
+
+        Loads per node: the pointer that reached it (``head->next`` or ``prev->next``),
+        ``kmap->res``, ``res->start``, ``res->end`` when ``addr >= start`` (the && short
+        circuits), and ``kmap->base`` on a hit.  A miss also reads the last ``next``
+        that leads back to the head.
+        """
+        steps: list[Step] = []
+        total = 0
+        t_all = time.perf_counter_ns()
+        for i, node in enumerate(self.nodes, 1):
+            t0 = time.perf_counter_ns()
+            loads = 3
+            hit = False
+            if addr >= node.start:
+                loads += 1
+                if addr <= node.end:
+                    hit = True
+                    loads += 1
+            ns = time.perf_counter_ns() - t0
+            steps.append(Step(i, node.name, hit, loads, ns))
+            total += loads
+            if hit:
+                kva = node.base + (addr - node.start)
+                return node, steps, PathCost("list", i, total, time.perf_counter_ns() - t_all,
+                                             kva)
+        total += 1
+        return None, steps, PathCost("list", len(steps), total,
+                                     time.perf_counter_ns() - t_all, None)
+
+    def scan_kva(self, addr: int) -> tuple[KmapRange | None, list[Step], PathCost]:
+        """kunmap_atomic_pfn_t()'s loop: is ``addr`` inside some range's [base, base+size)?
+
+        Loads per node: the reaching pointer, ``kmap->base``, ``kmap->res``, then
+        ``res->start`` and ``res->end`` for resource_size() when ``addr >= base``.
+        """
+        steps: list[Step] = []
+        total = 0
+        t_all = time.perf_counter_ns()
+        for i, node in enumerate(self.nodes, 1):
+            t0 = time.perf_counter_ns()
+            loads = 2
+            hit = False
+            if addr >= node.base:
+                loads += 3
+                hit = addr < node.base + node.size
+            ns = time.perf_counter_ns() - t0
+            steps.append(Step(i, node.name, hit, loads, ns))
+            total += loads
+            if hit:
+                return node, steps, PathCost("list", i, total, time.perf_counter_ns() - t_all,
+                                             addr)
+        total += 1
+        return None, steps, PathCost("list", len(steps), total,
+                                     time.perf_counter_ns() - t_all, None)
+
+
+def check_new_range(name: str, start: int, size: int, base: int,
+                    known: dict[str, KmapRange], max_physmem_bits: int) -> None:
+    """Validate a registration before anything changes; raise EngineError if refused.
+
+    The 2015 code accepts anything; the simulator refuses what would make its answers
+    meaningless (overlaps, empty or out-of-range resources) and says why.
+    """
+    if not name or not (name[0].isalpha() or name[0] == "_") or not all(
+            c.isalnum() or c in "_-." for c in name):
+        raise EngineError(f"range name {name!r}: use letters, digits, '_', '-' or '.', "
+                          "starting with a letter")
+    if name in known and known[name].state != "freed":
+        raise EngineError(f"a range named {name!r} is already registered "
+                          f"({known[name].state}); pick another name")
+    if size <= 0:
+        raise EngineError(f"register {name}: size must be more than 0 (got {size:#x})")
+    if start < 0:
+        raise EngineError(f"register {name}: start {start:#x} is negative")
+    end = start + size - 1
+    if end >= 1 << max_physmem_bits:
+        raise EngineError(
+            f"register {name}: [{start:#x}-{end:#x}] goes beyond MAX_PHYSMEM_BITS="
+            f"{max_physmem_bits} (highest physical address {(1 << max_physmem_bits) - 1:#x})")
+    if base < 0 or base + size > 1 << 64:
+        raise EngineError(f"register {name}: base {base:#x} + size does not fit in 64 bits")
+    for other in known.values():
+        if other.state == "freed":
+            continue
+        if start <= other.end and end >= other.start:
+            raise EngineError(
+                f"register {name}: [{start:#x}-{end:#x}] overlaps {other.name} "
+                f"[{other.start:#x}-{other.end:#x}] ({other.state})")
+        if base < other.base + other.size and base + size > other.base:
+            raise EngineError(
+                f"register {name}: base {base:#x} overlaps the mapping of {other.name} "
+                f"at {other.base:#x}")

@@ -1,0 +1,211 @@
+"""The physical memory map: e820-like typed ranges, as the firmware reports them.
+
+Types and their printed names follow arch/x86/kernel/e820.c (kernel-facts.md §7.1).
+Ranges are inclusive ``[start, end]`` like ``struct resource`` and the e820 printout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .errors import EngineError
+
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+
+
+class E820Type(IntEnum):
+    """``enum e820_type`` (arch/x86/include/asm/e820/types.h)."""
+
+    RAM = 1
+    RESERVED = 2
+    ACPI = 3
+    NVS = 4
+    UNUSABLE = 5
+    PMEM = 7
+    PRAM = 12
+    SOFT_RESERVED = 0xEFFFFFFF
+
+    @property
+    def label(self) -> str:
+        """What e820_print_type() prints for this type."""
+        return _LABELS[self]
+
+    @property
+    def is_ram(self) -> bool:
+        """Does memblock get this range as memory (and so sparse sections and struct pages)?"""
+        return self is E820Type.RAM
+
+    @property
+    def is_pmem(self) -> bool:
+        return self in (E820Type.PMEM, E820Type.PRAM)
+
+
+_LABELS = {
+    E820Type.RAM: "usable",
+    E820Type.RESERVED: "reserved",
+    E820Type.ACPI: "ACPI data",
+    E820Type.NVS: "ACPI NVS",
+    E820Type.UNUSABLE: "unusable",
+    E820Type.PMEM: "persistent (type 7)",
+    E820Type.PRAM: "persistent (type 12)",
+    E820Type.SOFT_RESERVED: "soft reserved",
+}
+
+
+def e820_type_from_label(label: str) -> E820Type:
+    """Inverse of ``E820Type.label``; also accepts ``type N``."""
+    label = label.strip()
+    for t, text in _LABELS.items():
+        if text == label:
+            return t
+    if label.startswith("type "):
+        try:
+            return E820Type(int(label[5:]))
+        except ValueError:
+            pass
+    raise EngineError(f"unknown e820 type {label!r}")
+
+
+@dataclass(frozen=True)
+class MemRange:
+    """One e820 entry: physical ``[start, end]`` inclusive (``u64``), bytes."""
+
+    start: int
+    end: int
+    type: E820Type
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start + 1
+
+    def __contains__(self, addr: int) -> bool:
+        return self.start <= addr <= self.end
+
+    def e820_line(self, who: str = "BIOS-e820") -> str:
+        """The line e820__print_table() prints for this entry."""
+        return f"{who}: [mem {self.start:#018x}-{self.end:#018x}] {self.type.label}"
+
+
+# The low layout of a typical PC (QEMU/SeaBIOS style, kernel-facts.md §7.1 real log):
+# 640K of base memory less the EBDA, the BIOS area, RAM up to ~3 GiB, a PCI hole to 4 GiB.
+_LOW_HOLES = (
+    (0x9FC00, 0x9FFFF, E820Type.RESERVED),
+    (0xF0000, 0xFFFFF, E820Type.RESERVED),
+    (0xBFFD7000, 0xBFFFFFFF, E820Type.RESERVED),
+    (0xFEFFC000, 0xFEFFFFFF, E820Type.RESERVED),
+    (0xFFFC0000, 0xFFFFFFFF, E820Type.RESERVED),
+)
+_LOW_RAM = ((0x0, 0x9FBFF), (0x100000, 0xBFFD6FFF))
+FOUR_G = 0x100000000
+
+
+@dataclass(frozen=True)
+class PhysMap:
+    """The whole e820 table, sorted by start, entries not overlapping."""
+
+    ranges: tuple[MemRange, ...]
+
+    def __post_init__(self) -> None:
+        prev = None
+        for r in self.ranges:
+            if r.end < r.start:
+                raise EngineError(f"e820 range {r.start:#x}-{r.end:#x} ends before it starts")
+            if prev is not None and r.start <= prev.end:
+                raise EngineError(
+                    f"e820 ranges overlap: {prev.start:#x}-{prev.end:#x} and "
+                    f"{r.start:#x}-{r.end:#x}"
+                )
+            prev = r
+
+    def find(self, addr: int) -> MemRange | None:
+        """The entry holding physical ``addr``, or None for a hole (binary search)."""
+        lo, hi = 0, len(self.ranges)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            r = self.ranges[mid]
+            if addr < r.start:
+                hi = mid
+            elif addr > r.end:
+                lo = mid + 1
+            else:
+                return r
+        return None
+
+    def of_type(self, *types: E820Type) -> tuple[MemRange, ...]:
+        return tuple(r for r in self.ranges if r.type in types)
+
+    @property
+    def ram_bytes(self) -> int:
+        return sum(r.size for r in self.ranges if r.type.is_ram)
+
+    @property
+    def top(self) -> int:
+        """One past the highest physical address described."""
+        return self.ranges[-1].end + 1 if self.ranges else 0
+
+
+def default_physmap(ram: int = 16 * GiB, pmem: tuple[tuple[int, int], ...] | None = None,
+                    *, low_layout: bool = True) -> PhysMap:
+    """A PC-like map with ``ram`` bytes of usable RAM, then persistent memory.
+
+    ``pmem`` is a tuple of ``(start, size)`` carved out the way ``memmap=SIZE!START``
+    does (type 12, whatever was there before).  ``None`` means the default: two 4 GiB
+    ACPI NFIT ranges (type 7) right after the end of RAM, 1 GiB aligned.
+    """
+    if ram <= 0:
+        raise EngineError("ram= must be more than 0")
+    entries: list[MemRange] = []
+    if low_layout and ram > 0xBFFD7000:
+        for start, end in _LOW_RAM:
+            entries.append(MemRange(start, end, E820Type.RAM))
+        for start, end, t in _LOW_HOLES:
+            entries.append(MemRange(start, end, t))
+        low = sum(end - start + 1 for start, end in _LOW_RAM)
+        rest = ram - low
+        # whole pages above 4 GiB; the EBDA makes low RAM end mid-page
+        rest = -(-rest // 4096) * 4096
+        if rest > 0:
+            entries.append(MemRange(FOUR_G, FOUR_G + rest - 1, E820Type.RAM))
+    else:
+        size = ram - ram % 4096
+        if size <= 0:
+            raise EngineError("ram= must be at least one 4K page")
+        entries.append(MemRange(0, size - 1, E820Type.RAM))
+    entries.sort(key=lambda r: r.start)
+    top = max(r.end for r in entries) + 1
+    if pmem is None:
+        start = -(-top // GiB) * GiB
+        pmem_entries = [MemRange(start, start + 4 * GiB - 1, E820Type.PMEM),
+                        MemRange(start + 4 * GiB, start + 8 * GiB - 1, E820Type.PMEM)]
+        return PhysMap(tuple(entries + pmem_entries))
+    table = PhysMap(tuple(entries))
+    for start, size in pmem:
+        table = carve(table, start, size, E820Type.PRAM)
+    return table
+
+
+def carve(table: PhysMap, start: int, size: int, new_type: E820Type) -> PhysMap:
+    """``memmap=SIZE!START``: retype ``[start, start+size)``, splitting what it overlaps."""
+    if size <= 0:
+        raise EngineError(f"pmem size must be more than 0 (got {size:#x})")
+    if start % 4096 or size % 4096:
+        raise EngineError(f"pmem={size:#x}@{start:#x} must be 4K aligned")
+    end = start + size - 1
+    out: list[MemRange] = []
+    for r in table.ranges:
+        if r.end < start or r.start > end:
+            out.append(r)
+            continue
+        if r.type is not E820Type.RAM:
+            raise EngineError(
+                f"pmem={size:#x}@{start:#x} overlaps {r.type.label} "
+                f"[{r.start:#x}-{r.end:#x}]; it can only replace usable RAM or a hole"
+            )
+        if r.start < start:
+            out.append(MemRange(r.start, start - 1, r.type))
+        if r.end > end:
+            out.append(MemRange(end + 1, r.end, r.type))
+    out.append(MemRange(start, end, new_type))
+    out.sort(key=lambda r: r.start)
+    return PhysMap(tuple(out))

@@ -1,0 +1,116 @@
+"""RCU as kmap_pfn uses it: read-side sections per CPU, grace periods, synchronize_rcu().
+
+The model is non-preemptible RCU (kmap_atomic() disables preemption anyway): a grace
+period that starts while a CPU is inside a read-side critical section ends only when that
+CPU's nesting count drops to zero, its next quiescent state.  Readers that begin after the
+grace period started on a CPU that was idle do not hold it up (kernel-facts.md §8.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import EngineError
+
+
+@dataclass
+class Reader:
+    """One rcu_read_lock() .. rcu_read_unlock() pair."""
+
+    id: int
+    cpu: int
+    why: str
+    """What took the lock, e.g. ``kmap_atomic_pfn_t(0x100600)``."""
+
+
+@dataclass
+class GracePeriod:
+    """One synchronize_rcu() call and the CPUs it is still waiting on."""
+
+    id: int
+    who: str
+    waiting_cpus: set[int] = field(default_factory=set)
+    done: bool = False
+
+
+@dataclass
+class Rcu:
+    """The RCU state of the machine: per-CPU reader stacks and grace periods in flight."""
+
+    ncpus: int = 4
+    cpu_readers: list[list[int]] = field(default_factory=list)
+    """Per CPU, the ids of its open readers, outermost first (nesting = len)."""
+    readers: dict[int, Reader] = field(default_factory=dict)
+    gps: dict[int, GracePeriod] = field(default_factory=dict)
+    """Grace periods not yet complete, by id."""
+    next_reader: int = 1
+    next_gp: int = 1
+    completed: int = 0
+    """Number of grace periods that have ended."""
+
+    def __post_init__(self) -> None:
+        if not self.cpu_readers:
+            self.cpu_readers = [[] for _ in range(self.ncpus)]
+
+    # --- read side ---------------------------------------------------------------------
+    def check_cpu(self, cpu: int) -> None:
+        if not 0 <= cpu < self.ncpus:
+            raise EngineError(f"cpu {cpu} does not exist (cpus 0..{self.ncpus - 1})")
+
+    def rcu_read_lock(self, cpu: int, why: str) -> Reader:
+        self.check_cpu(cpu)
+        reader = Reader(self.next_reader, cpu, why)
+        self.next_reader += 1
+        self.readers[reader.id] = reader
+        self.cpu_readers[cpu].append(reader.id)
+        return reader
+
+    def rcu_read_unlock(self, reader_id: int) -> list[GracePeriod]:
+        """Leave a read-side section; returns the grace periods this completed."""
+        reader = self.readers.get(reader_id)
+        if reader is None:
+            raise EngineError(f"rcu_read_unlock() without a matching rcu_read_lock() "
+                              f"(reader {reader_id})")
+        del self.readers[reader_id]
+        self.cpu_readers[reader.cpu].remove(reader_id)
+        if self.cpu_readers[reader.cpu]:
+            return []
+        return self._quiescent(reader.cpu)
+
+    def _quiescent(self, cpu: int) -> list[GracePeriod]:
+        ended = []
+        for gp in list(self.gps.values()):
+            gp.waiting_cpus.discard(cpu)
+            if not gp.waiting_cpus:
+                gp.done = True
+                del self.gps[gp.id]
+                self.completed += 1
+                ended.append(gp)
+        return ended
+
+    # --- update side ---------------------------------------------------------------------
+    def synchronize_rcu(self, who: str) -> GracePeriod:
+        """Start a grace period; it is ``done`` at once when no CPU is in a reader."""
+        gp = GracePeriod(self.next_gp, who,
+                         {cpu for cpu, stack in enumerate(self.cpu_readers) if stack})
+        self.next_gp += 1
+        if gp.waiting_cpus:
+            self.gps[gp.id] = gp
+        else:
+            gp.done = True
+            self.completed += 1
+        return gp
+
+    # --- views ---------------------------------------------------------------------------
+    @property
+    def nr_readers(self) -> int:
+        """Open read-side critical sections over all CPUs (nesting counted)."""
+        return len(self.readers)
+
+    def nesting(self, cpu: int) -> int:
+        return len(self.cpu_readers[cpu])
+
+    def blocking_readers(self, gp: GracePeriod) -> list[Reader]:
+        """Readers on the CPUs ``gp`` still waits for."""
+        return [self.readers[r] for cpu in sorted(gp.waiting_cpus)
+                for r in self.cpu_readers[cpu]]

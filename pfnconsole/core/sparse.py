@@ -1,0 +1,297 @@
+"""SPARSEMEM: the mem_section table and the conversions built on it.
+
+Mirrors include/linux/mmzone.h and mm/sparse.c (kernel-facts.md §4): SPARSEMEM_EXTREME
+roots allocated on demand, ``section_mem_map`` holding the coded mem_map with flag bits in
+its low bits, and ``pfn_to_page`` for SPARSEMEM_VMEMMAP and for classic SPARSEMEM.
+
+Storage is lazy: one ``array('Q')`` of SECTIONS_PER_ROOT words per allocated root, filled
+by slices, and no per-page objects at all.  A 64 TiB machine costs a few MB.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from enum import IntFlag
+from typing import Iterator
+
+from .arch import SUBSECTION_SHIFT, U64, ArchProfile
+from .errors import EngineError
+from .physmap import PhysMap
+
+
+class SectionFlags(IntFlag):
+    """Low bits of ``mem_section.section_mem_map`` (the modern enum numbering)."""
+
+    MARKED_PRESENT = 1 << 0
+    HAS_MEM_MAP = 1 << 1
+    IS_ONLINE = 1 << 2
+    IS_EARLY = 1 << 3
+    TAINT_ZONE_DEVICE = 1 << 4
+
+
+FLAG_LETTERS = {
+    SectionFlags.MARKED_PRESENT: "P",
+    SectionFlags.HAS_MEM_MAP: "M",
+    SectionFlags.IS_ONLINE: "O",
+    SectionFlags.IS_EARLY: "E",
+    SectionFlags.TAINT_ZONE_DEVICE: "D",
+}
+
+
+@dataclass(frozen=True)
+class SectionEra:
+    """Which flag bits a kernel has; releases other than 2015 are approximate ([U])."""
+
+    name: str
+    flags: SectionFlags
+    map_last_bit: int
+    """SECTION_MAP_LAST_BIT: the coded mem_map starts at this bit."""
+
+    @property
+    def map_mask(self) -> int:
+        """SECTION_MAP_MASK = ~((1 << SECTION_MAP_LAST_BIT) - 1), as an unsigned long."""
+        return U64 & ~((1 << self.map_last_bit) - 1)
+
+
+F = SectionFlags
+ERAS = (
+    SectionEra("v4.4 (2015)", F.MARKED_PRESENT | F.HAS_MEM_MAP, 2),
+    SectionEra("v4.13+ IS_ONLINE", F.MARKED_PRESENT | F.HAS_MEM_MAP | F.IS_ONLINE, 3),
+    SectionEra("v5.3+ IS_EARLY", F.MARKED_PRESENT | F.HAS_MEM_MAP | F.IS_ONLINE | F.IS_EARLY, 4),
+    SectionEra("v5.12+ TAINT_ZONE_DEVICE", F.MARKED_PRESENT | F.HAS_MEM_MAP | F.IS_ONLINE
+               | F.IS_EARLY | F.TAINT_ZONE_DEVICE, 5),
+)
+
+
+def section_era(kver: tuple[int, int]) -> SectionEra:
+    if kver < (4, 13):
+        return ERAS[0]
+    if kver < (5, 3):
+        return ERAS[1]
+    if kver < (5, 12):
+        return ERAS[2]
+    return ERAS[3]
+
+
+def flag_letters(flags: int) -> str:
+    """'PMOE' style summary, a dot for each clear bit of the era's five."""
+    return "".join(letter if flags & bit else "." for bit, letter in FLAG_LETTERS.items())
+
+
+@dataclass(frozen=True)
+class MemSection:
+    """A read-only view of one ``struct mem_section`` and where it sits."""
+
+    nr: int
+    root: int
+    idx: int
+    section_mem_map: int
+    """The raw ``unsigned long``: coded mem_map | flag bits."""
+    flags: SectionFlags
+    coded_mem_map: int
+    """``section_mem_map & SECTION_MAP_MASK``: mem_map minus start pfn (struct page units)."""
+    mem_map: int | None
+    """``sparse_decode_mem_map()``: address of the section's first struct page."""
+    start_pfn: int
+    early: bool
+
+    @property
+    def present(self) -> bool:
+        return bool(self.flags & SectionFlags.MARKED_PRESENT)
+
+    @property
+    def valid(self) -> bool:
+        """valid_section(): has a mem_map."""
+        return bool(self.flags & SectionFlags.HAS_MEM_MAP)
+
+
+@dataclass(frozen=True)
+class SectionRun:
+    """Consecutive present sections sharing one section_mem_map word."""
+
+    first: int
+    last: int
+    word: int
+
+
+class SparseMem:
+    """The mem_section table of one machine (SPARSEMEM_EXTREME)."""
+
+    def __init__(self, arch: ArchProfile, physmap: PhysMap, *, kver: tuple[int, int],
+                 vmemmap: bool = True) -> None:
+        self.arch = arch
+        self.era = section_era(kver)
+        self.vmemmap = vmemmap
+        self.roots: dict[int, array] = {}
+        """mem_section[root] -> SECTIONS_PER_ROOT section_mem_map words (0 = absent)."""
+        self.runs: list[SectionRun] = []
+        self._build(physmap)
+
+    # --- the kernel's macros ------------------------------------------------------------
+    def pfn_to_section_nr(self, pfn: int) -> int:
+        return pfn >> self.arch.pfn_section_shift
+
+    def section_nr_to_pfn(self, nr: int) -> int:
+        return nr << self.arch.pfn_section_shift
+
+    def section_nr_to_root(self, nr: int) -> int:
+        """SECTION_NR_TO_ROOT(sec) = sec / SECTIONS_PER_ROOT."""
+        return nr // self.arch.sections_per_root
+
+    def sparse_encode_mem_map(self, mem_map: int, pnum: int) -> int:
+        """mem_map - section_nr_to_pfn(pnum), in struct-page pointer arithmetic."""
+        coded = (mem_map - self.section_nr_to_pfn(pnum) * self.arch.struct_page_size) & U64
+        if coded & ~self.era.map_mask & U64:
+            raise EngineError(f"coded mem_map {coded:#x} collides with the section flag bits")
+        return coded
+
+    def sparse_decode_mem_map(self, coded: int, pnum: int) -> int:
+        coded &= self.era.map_mask
+        return (coded + self.section_nr_to_pfn(pnum) * self.arch.struct_page_size) & U64
+
+    def nr_to_section(self, nr: int) -> MemSection | None:
+        """__nr_to_section(): None when the root is beyond NR_SECTION_ROOTS or unallocated."""
+        spr = self.arch.sections_per_root
+        root, idx = divmod(nr, spr) if nr >= 0 else (-1, 0)
+        if root < 0 or root >= self.arch.nr_section_roots:
+            return None
+        words = self.roots.get(root)
+        if words is None:
+            return None
+        word = words[idx]
+        flags = SectionFlags(word & ~self.era.map_mask & 0x1F)
+        coded = word & self.era.map_mask
+        return MemSection(
+            nr=nr, root=root, idx=idx, section_mem_map=word, flags=flags,
+            coded_mem_map=coded,
+            mem_map=self.sparse_decode_mem_map(coded, nr) if flags & F.HAS_MEM_MAP else None,
+            start_pfn=self.section_nr_to_pfn(nr),
+            early=self._early(nr, flags),
+        )
+
+    def _early(self, nr: int, flags: SectionFlags) -> bool:
+        if self.era.flags & F.IS_EARLY:
+            return bool(flags & F.IS_EARLY)
+        return bool(flags & F.HAS_MEM_MAP)  # before subsections every section is whole
+
+    def pfn_valid(self, pfn: int) -> bool:
+        """pfn_valid() without an arch override (recent form).
+
+        Rejects pfns whose address does not survive PFN_PHYS/PHYS_PFN, sections beyond
+        NR_MEM_SECTIONS or without a mem_map; an early section is valid throughout.
+        """
+        if pfn < 0 or pfn >= 1 << (64 - self.arch.page_shift):
+            return False
+        nr = self.pfn_to_section_nr(pfn)
+        if nr >= self.arch.nr_mem_sections:
+            return False
+        ms = self.nr_to_section(nr)
+        if ms is None or not ms.valid:
+            return False
+        return ms.early  # hot-added subsection maps are not modelled yet
+
+    def pfn_to_page(self, pfn: int) -> int | None:
+        """Address of pfn's struct page; None where classic SPARSEMEM has no mem_map."""
+        sps = self.arch.struct_page_size
+        if self.vmemmap:
+            return (self.arch.vmemmap_base + pfn * sps) & U64
+        ms = self.nr_to_section(self.pfn_to_section_nr(pfn))
+        if ms is None or not ms.valid:
+            return None
+        return (ms.coded_mem_map + pfn * sps) & U64
+
+    def page_to_pfn(self, page: int) -> int | None:
+        """Inverse of pfn_to_page(); None if ``page`` is not a struct page address."""
+        sps = self.arch.struct_page_size
+        if self.vmemmap:
+            off = (page - self.arch.vmemmap_base) & U64
+            if off % sps or off // sps >= self.arch.max_pfn:
+                return None
+            return off // sps
+        for run in self.runs:
+            first_pfn = self.section_nr_to_pfn(run.first)
+            end_pfn = self.section_nr_to_pfn(run.last + 1)
+            coded = run.word & self.era.map_mask
+            off = (page - coded) & U64
+            if off % sps == 0 and first_pfn <= off // sps < end_pfn:
+                return off // sps
+        return None
+
+    def memmap_bounds(self) -> tuple[int, int]:
+        """[start, end) of the virtual memmap covering MAX_PHYSMEM_BITS (VMEMMAP only)."""
+        start = self.arch.vmemmap_base
+        return start, start + self.arch.max_pfn * self.arch.struct_page_size
+
+    # --- building --------------------------------------------------------------------------
+    def _build(self, physmap: PhysMap) -> None:
+        arch = self.arch
+        ssb = arch.section_size_bits
+        runs: list[list[int]] = []
+        for r in physmap.ranges:
+            if not r.type.is_ram:
+                continue
+            first, last = r.start >> ssb, r.end >> ssb
+            if last >= arch.nr_mem_sections:
+                raise EngineError(
+                    f"RAM up to {r.end:#x} needs section {last}, beyond NR_MEM_SECTIONS "
+                    f"({arch.nr_mem_sections}, MAX_PHYSMEM_BITS={arch.max_physmem_bits})"
+                )
+            if runs and first <= runs[-1][1] + 1:
+                runs[-1][1] = max(runs[-1][1], last)
+            else:
+                runs.append([first, last])
+        flags = int(self.era.flags & ~F.TAINT_ZONE_DEVICE)
+        mb = arch.memmap_bytes_per_section
+        n_present = sum(last - first + 1 for first, last in runs)
+        if not self.vmemmap:
+            # sparse_init() hands out each section's mem_map from one buffer taken from
+            # the top of RAM (memblock allocates top-down); simulated placement.
+            top = max((r.end + 1 for r in physmap.ranges if r.type.is_ram), default=0)
+            buffer = (top - n_present * mb) & ~(mb - 1)
+            if buffer < 0:
+                raise EngineError("not enough RAM to hold the classic SPARSEMEM mem_map")
+        k = 0
+        for first, last in runs:
+            if self.vmemmap:
+                mem_map = arch.vmemmap_base + self.section_nr_to_pfn(first) * arch.struct_page_size
+            else:
+                mem_map = arch.page_offset + buffer + k * mb
+            word = self.sparse_encode_mem_map(mem_map, first) | flags
+            self.runs.append(SectionRun(first, last, word))
+            self._fill(first, last, word)
+            k += last - first + 1
+
+    def _fill(self, first: int, last: int, word: int) -> None:
+        spr = self.arch.sections_per_root
+        nr = first
+        while nr <= last:
+            root, idx = divmod(nr, spr)
+            words = self.roots.get(root)
+            if words is None:
+                words = self.roots[root] = array("Q", bytes(8 * spr))
+            n = min(last - nr + 1, spr - idx)
+            words[idx:idx + n] = array("Q", [word]) * n
+            nr += n
+
+    # --- summaries -----------------------------------------------------------------------
+    @property
+    def nr_present(self) -> int:
+        return sum(run.last - run.first + 1 for run in self.runs)
+
+    def iter_runs(self) -> Iterator[SectionRun]:
+        return iter(self.runs)
+
+    def subsection_map(self, nr: int, physmap: PhysMap) -> int:
+        """Bitmap of the section's 2 MiB subsections that hold RAM (subsection_map_init)."""
+        arch = self.arch
+        base = nr << arch.section_size_bits
+        bits = 0
+        for i in range(arch.subsections_per_section):
+            lo = base + (i << SUBSECTION_SHIFT)
+            hi = lo + (1 << SUBSECTION_SHIFT) - 1
+            for r in physmap.ranges:
+                if r.type.is_ram and r.start <= hi and r.end >= lo:
+                    bits |= 1 << i
+                    break
+        return bits
