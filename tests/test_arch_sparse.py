@@ -24,7 +24,16 @@ PROFILE_VECTORS = [
     ({"name": "x86_64-5level"}, "page_offset", 0xFF11000000000000),
     ({"name": "x86_64-5level"}, "vmemmap_base", 0xFFD4000000000000),
     ({"name": "arm64"}, "page_offset", 0xFFFF000000000000),
-    ({"name": "arm64"}, "vmemmap_base", 0xFFFFFC0000000000),
+    ({"name": "arm64", "kver": "6.6"}, "vmemmap_base", 0xFFFFFC0000000000),  # memory.rst table
+    ({"name": "arm64", "kver": "6.6", "page_shift": 16}, "vmemmap_base", 0xFFFFFFC000000000),
+    ({"name": "arm64", "kver": "6.6", "page_shift": 14}, "vmemmap_base", 0xFFFFFF0000000000),
+    ({"name": "arm64"}, "vmemmap_base", 0xFFFFFDFFC0000000),  # VMEMMAP_END - 2^35 * 64
+    ({"name": "arm64", "page_shift": 16}, "vmemmap_base", 0xFFFFFFDFC0000000),
+    ({"name": "arm64", "page_shift": 14}, "vmemmap_base", 0xFFFFFF7FC0000000),
+    ({"name": "ppc64"}, "vmemmap_base", 0xC00C000000000000),
+    ({"name": "ppc64"}, "sections_per_root", 4096),
+    ({"name": "riscv64"}, "page_offset", 0xFFFFFFD600000000),
+    ({"name": "riscv64"}, "vmemmap_base", 0xFFFFFFC500000000),
     ({"name": "arm64"}, "section_size_bits", 27),
     ({"name": "arm64", "kver": "5.11"}, "section_size_bits", 30),
     ({"name": "arm64", "page_shift": 16}, "section_size_bits", 29),
@@ -55,6 +64,8 @@ def test_profile_constants(kw, attr, expected):
     ({"name": "x86_64", "page_shift": 16}, "page= applies to arm64"),
     ({"name": "x86_64", "kver": "banana"}, "not a kernel version"),
     ({"name": "x86_64-5level", "kver": "4.2"}, "from v4.20"),
+    ({"name": "riscv64", "kver": "5.17"}, "from v6.11"),
+    ({"name": "arm64", "kver": "4.2"}, "from v4.6"),
     ({"name": "x86_64", "struct_page_size": 12}, "sizeof(struct page)"),
 ])
 def test_profile_errors(kw, needle):
@@ -185,3 +196,16 @@ def test_64tib_machine_is_lazy():
 def test_4level_refuses_64tib():
     with pytest.raises(EngineError, match="MAX_PHYSMEM_BITS"):
         Machine(MachineSpec(arch="x86_64", ram=64 * TiB))
+
+
+@pytest.mark.parametrize("arch,pfn,page,va,section", [
+    # x86_64 worked example (kernel-facts.md §4.5)
+    ("x86_64", 0x100600, 0xFFFFEA0004018000, 0xFFFF888100600000, 32),
+    # ppc64 64K pages: phys 0x100600000 is pfn 0x10060, section 256 (derived from the
+    # radix.h/hash-64k.h bases: vmemmap + pfn * 64, __va = phys | PAGE_OFFSET)
+    ("ppc64", 0x10060, 0xC00C000000401800, 0xC000000100600000, 256),
+])
+def test_pfn_to_page_per_arch(arch, pfn, page, va, section):
+    m = Machine(MachineSpec(arch=arch))
+    r = m.page(pfn)
+    assert (r.page, r.direct, r.section_nr) == (page, va, section)

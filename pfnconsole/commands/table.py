@@ -59,10 +59,17 @@ def hx(n: int | None) -> str:
 
 
 def size_text(n: int) -> str:
+    """4G for exact sizes, ~16.0G for others (RAM around the EBDA is not page-exact)."""
     for unit, shift in (("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return f"{n >> shift}{unit}"
-    return f"{n:#x}"
+        if n >= 1 << shift:
+            if n % (1 << shift) == 0:
+                return f"{n >> shift}{unit}"
+            return f"~{n / (1 << shift):.1f}{unit}"
+    return f"{n}B"
+
+
+def ns_text(ns: int) -> str:
+    return f"{ns} ns" if ns < 10_000 else f"{ns / 1000:.1f} us"
 
 
 @dataclass
@@ -171,19 +178,20 @@ def run_machine(s: Session, w: Words) -> Result:
         "pmem": [[r.start, r.end] for r in st.physmap.ranges if r.type.is_pmem],
     }
     lines = [
-        f"{a.name} (v{data['kver']}): PAGE_SHIFT {a.page_shift}, SECTION_SIZE_BITS "
-        f"{a.section_size_bits}, MAX_PHYSMEM_BITS {a.max_physmem_bits}, "
-        f"sizeof(struct page) {a.struct_page_size}",
-        f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}  "
-        f"memmodel {st.spec.memmodel}  cpus {st.rcu.ncpus}",
+        f"{a.name} v{data['kver']}: PAGE_SHIFT {a.page_shift}, SECTION_SIZE_BITS "
+        f"{a.section_size_bits}, MAX_PHYSMEM_BITS {a.max_physmem_bits}",
+        f"  sizeof(struct page) {a.struct_page_size}, memmodel {st.spec.memmodel}, "
+        f"cpus {st.rcu.ncpus}",
+        f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}",
         f"  RAM {size_text(st.physmap.ram_bytes)} in {st.sparse.nr_present} present sections "
-        f"of {size_text(1 << a.section_size_bits)}; {len(st.sparse.roots)} of "
-        f"{a.nr_section_roots} mem_section roots allocated ({a.sections_per_root} per root)",
+        f"of {size_text(1 << a.section_size_bits)}",
+        f"  mem_section roots: {len(st.sparse.roots)} of {a.nr_section_roots} allocated, "
+        f"{a.sections_per_root} sections each",
     ]
     for r in st.physmap.ranges:
         if r.type.is_pmem:
-            lines.append(f"  pmem [{hx(r.start)}-{hx(r.end)}] {r.type.label}, "
-                         f"{size_text(r.size)}, no struct pages (PFN_DEV)")
+            lines.append(f"  pmem [{hx(r.start)}-{hx(r.end)}] {size_text(r.size)} "
+                         f"{r.type.label}: no struct pages")
     echo = "machine " + " ".join(f"{k}={v}" for k, v in parsed.items() if k != "arch")
     return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed,
               [n for n in a.notes if "not in kernel-facts" in n])
@@ -214,8 +222,8 @@ def run_register(s: Session, w: Words) -> Result:
             "shared_sections": {str(k): v for k, v in r.shared.items()}}
     lines = [f"{name}: res [{hx(node.start)}-{hx(node.end)}] ({size_text(node.size)}) "
              f"base {hx(node.base)}",
-             f"  list_add_rcu: now first of {r.list_len} (scans go newest first); "
-             f"sections {r.sections[0]}..{r.sections[1]} recorded in the section table"]
+             f"  list_add_rcu: first of {r.list_len} (scans go newest first)",
+             f"  section table: sections {r.sections[0]}..{r.sections[1]}"]
     warnings = list(r.warnings)
     if r.shared:
         warnings.append("not section aligned: sections "
@@ -259,20 +267,20 @@ def run_kmap(s: Session, w: Words) -> Result:
             "rcu_readers": r.rcu_readers, "nesting": r.nesting}
     lines = []
     if r.path == "page":
-        lines.append(f"page path: __pfn_t_to_page() -> struct page, kmap_atomic() = "
-                     f"{hx(r.addr)}; rcu_read_lock() taken anyway")
+        lines.append(f"page path: kmap_atomic(pfn_to_page) = {hx(r.addr)}")
+        lines.append("  rcu_read_lock() taken anyway (held until kunmap)")
     elif r.path == "list":
-        lines.append(f"list path: hit {r.range} after {lc.steps} node(s) -> {hx(r.addr)}; "
-                     "returns holding rcu_read_lock()")
+        lines.append(f"list path: {r.range} at node {lc.steps} -> {hx(r.addr)}")
+        lines.append("  returns holding rcu_read_lock() (kunmap releases it)")
     else:
-        lines.append(f"list path: no range holds phys {hx(d.phys)} after {lc.steps} node(s)"
-                     " -> NULL; rcu_read_unlock() (the only unlock in kmap)")
+        lines.append(f"list path: no range holds phys {hx(d.phys)} -> NULL")
+        lines.append("  rcu_read_unlock(): the only unlock inside kmap")
     for st in r.steps:
-        lines.append(f"    {st.index}. {st.name:<10} {'hit' if st.hit else 'miss'}  "
+        lines.append(f"    {st.index}. {st.name:<12} {'hit ' if st.hit else 'miss'}  "
                      f"{st.loads} loads")
-    lines.append(f"  cost: list {lc.steps} nodes / {lc.loads} loads / {lc.ns} ns   "
-                 f"section {sc.loads} loads / {sc.ns} ns   (loads: model; ns: this simulator)")
-    lines.append(f"  rcu: {r.rcu_readers} reader(s) open, cpu{r.cpu} nesting {r.nesting}"
+    lines.append(f"  cost  list {lc.steps} node(s), {lc.loads} loads, {ns_text(lc.ns)}"
+                 f"  |  section {sc.loads} loads, {ns_text(sc.ns)}")
+    lines.append(f"  rcu   {r.rcu_readers} reader(s) open, cpu{r.cpu} nesting {r.nesting}"
                  + ("" if r.agree else "   PATHS DISAGREE"))
     return ok("kmap", echo, data, lines, parsed, r.warnings)
 
@@ -284,9 +292,10 @@ def run_kunmap(s: Session, w: Words) -> Result:
             "list_steps": r.list_cost.steps, "list_loads": r.list_cost.loads,
             "list_ns": r.list_cost.ns, "rcu_readers": r.rcu_readers,
             "gps_ended": list(r.gps_ended), "freed": list(r.freed)}
-    lines = [f"{'device address' if r.kind == 'device' else 'kunmap_atomic()'}"
-             f"{' in ' + r.range if r.kind == 'device' else ''} after {r.list_cost.steps} "
-             f"node(s); rcu_read_unlock() -> {r.rcu_readers} reader(s) open"]
+    what = f"device address in {r.range}" if r.kind == "device" else "not a device address"
+    lines = [f"{what} (scan: {r.list_cost.steps} node(s))"
+             + ("" if r.kind == "device" else ": kunmap_atomic()"),
+             f"  rcu_read_unlock() -> {r.rcu_readers} reader(s) open"]
     for gp in r.gps_ended:
         lines.append(f"  grace period {gp} ended")
     for name in r.freed:
@@ -303,11 +312,12 @@ def run_teardown(s: Session, w: Words) -> Result:
     lines = [f"list_del_rcu({name}): new readers can no longer find it",
              f"synchronize_rcu(): grace period {r.gp}"]
     if r.state == "freed":
-        lines.append("  no CPU was in a read-side section: grace period over, kfree() done")
+        lines.append("  no CPU was in a reader: grace period over, kfree() done")
     else:
         lines.append(f"  waiting for {len(r.waiting_readers)} reader(s) "
-                     f"{', '.join(map(str, r.waiting_readers))} on cpu "
-                     f"{', '.join(map(str, r.waiting_cpus))}; kfree() when they kunmap")
+                     f"({', '.join(map(str, r.waiting_readers))}) on cpu "
+                     f"{', '.join(map(str, r.waiting_cpus))}")
+        lines.append("  kfree() once they have all called kunmap")
     return ok("teardown", f"teardown {name}", data, lines, {"name": name})
 
 

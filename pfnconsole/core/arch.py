@@ -127,7 +127,7 @@ _X86_64_L5 = replace(
 )
 
 
-def _arm64(page_shift: int, kver: tuple[int, int]) -> ArchProfile:
+def _arm64(page_shift: int, kver: tuple[int, int], struct_page_size: int) -> ArchProfile:
     """arm64 with 48-bit VA, the v5.4+ (flipped) layout, PHYS_OFFSET taken as 0."""
     va_bits = 48
     if kver < (5, 12):
@@ -142,10 +142,18 @@ def _arm64(page_shift: int, kver: tuple[int, int]) -> ArchProfile:
         vmemmap_size = 1 << (va_bits - page_shift - 1 + 6)
         vmemmap_start = page_offset - vmemmap_size
         vmalloc_start = 0xFFFF000008000000  # modules end / VMALLOC_START of that era
-    else:
-        vmemmap_shift = page_shift - 6  # VMEMMAP_SHIFT = PAGE_SHIFT - STRUCT_PAGE_MAX_SHIFT
+    elif kver < (6, 9):
+        # VMEMMAP_SHIFT = PAGE_SHIFT - STRUCT_PAGE_MAX_SHIFT; VMEMMAP_START = -(1 << (VA_BITS - it))
+        vmemmap_shift = page_shift - 6
         page_offset = (-(1 << va_bits)) & U64
         vmemmap_start = (-(1 << (va_bits - vmemmap_shift))) & U64
+        vmalloc_start = 0xFFFF800080000000
+    else:
+        # LPA2-era layout (release [U], believed v6.9): VMEMMAP_END = -SZ_1G and the region
+        # is sized by the real sizeof(struct page) for the 2^47-byte linear map.
+        page_offset = (-(1 << va_bits)) & U64
+        vmemmap_end = (-(1 << 30)) & U64
+        vmemmap_start = vmemmap_end - ((1 << (va_bits - 1)) >> page_shift) * struct_page_size
         vmalloc_start = 0xFFFF800080000000
     return ArchProfile(
         name="arm64",
@@ -161,6 +169,8 @@ def _arm64(page_shift: int, kver: tuple[int, int]) -> ArchProfile:
             "SECTION_SIZE_BITS 30 before v5.12; 27 (4K/16K) or 29 (64K) from v5.12.",
             "vmalloc_base only places simulated memremap() bases; before v5.4 it is an "
             "approximation (not in kernel-facts.md).",
+            "v6.9+ vmemmap (VMEMMAP_END = -1G) is not in kernel-facts.md: checked in "
+            "arch/arm64/include/asm/memory.h (Ard Biesheuvel, LPA2 series); release [U].",
         ),
     )
 
@@ -173,11 +183,11 @@ _PPC64 = ArchProfile(
     page_offset=0xC000000000000000,
     vmemmap_base=0xC00C000000000000,
     vmalloc_base=0xC008000000000000,
-    mem_section_size=16,
-    kver="5.x",
+    kver="5.2+",
     notes=(
-        "book3s64 radix MMU, 64K pages, SPARSEMEM_VMEMMAP+EXTREME (MAX_PHYSMEM_BITS 51).",
-        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked separately.",
+        "book3s64, 64K pages, radix or hash (same layout), SPARSEMEM_VMEMMAP+EXTREME.",
+        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked in "
+        "arch/powerpc/include/asm/book3s/64/radix.h and hash-64k.h (layout [U] from v5.2).",
     ),
 )
 
@@ -186,13 +196,15 @@ _RISCV64 = ArchProfile(
     page_shift=12,
     section_size_bits=27,
     max_physmem_bits=56,
-    page_offset=0xFFFFFFD800000000,
-    vmemmap_base=0xFFFFFFC600000000,
-    vmalloc_base=0xFFFFFFC800000000,
-    kver="5.17+",
+    page_offset=0xFFFFFFD600000000,
+    vmemmap_base=0xFFFFFFC500000000,
+    vmalloc_base=0xFFFFFFC600000000,
+    kver="6.11+",
     notes=(
-        "Sv39 layout; phys_ram_base taken as 0.",
-        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked separately.",
+        "Sv39 with the 128G linear map (PAGE_OFFSET 0xffffffd600000000, release [U] v6.11); "
+        "phys_ram_base taken as 0.",
+        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked in "
+        "arch/riscv/include/asm/page.h, pgtable.h and Documentation/arch/riscv/vm-layout.rst.",
     ),
 )
 
@@ -239,10 +251,13 @@ def arch_profile(
         shift = 12 if page_shift is None else page_shift
         if shift not in (12, 14, 16):
             raise EngineError("arm64 pages are 4K, 16K or 64K (page=4K|16K|64K)")
-        prof = _arm64(shift, version)
+        prof = _arm64(shift, version, struct_page_size or 64)
     elif name == "ppc64":
         prof = _PPC64
     elif name == "riscv64":
+        if version < (6, 11):
+            raise EngineError("riscv64 is modelled from v6.11 on (the Sv39 direct map moved "
+                              "from 0xffffffd800000000 to 0xffffffd600000000 around then)")
         prof = _RISCV64
     else:
         raise EngineError(f"unknown arch {name!r}; known: {' '.join(ARCH_NAMES)}")
