@@ -62,7 +62,7 @@ def test_profile_constants(kw, attr, expected):
     ({"name": "sparc"}, "unknown arch"),
     ({"name": "arm64", "page_shift": 13}, "4K, 16K or 64K"),
     ({"name": "x86_64", "page_shift": 16}, "page= applies to arm64"),
-    ({"name": "x86_64", "kver": "banana"}, "not a kernel version"),
+    ({"name": "x86_64", "kver": "banana"}, "not understood"),
     ({"name": "x86_64-5level", "kver": "4.2"}, "from v4.20"),
     ({"name": "riscv64", "kver": "5.17"}, "from v6.11"),
     ({"name": "arm64", "kver": "4.2"}, "from v4.6"),

@@ -413,7 +413,15 @@ def run_sections(s: Session, w: Words) -> Result:
         runs.append({"first": run.first, "last": run.last, "section_mem_map": run.word,
                      "flags": flag_letters(ms.flags), "mem_map": ms.mem_map})
         lines.append(f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
-                     f"section_mem_map {hx(run.word)}  mem_map(first) {hx(ms.mem_map)}")
+                     f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}")
+        full = (1 << a.subsections_per_section) - 1
+        for nr in sorted({run.first, run.last}):
+            bits = sp.subsection_map(nr, st.physmap)
+            if bits != full:
+                runs[-1].setdefault("partial", {})[str(nr)] = bits
+                lines.append(f"    section {nr}: subsection_map {bits:#x} (RAM in "
+                             f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M; "
+                             "early section, so pfn_valid() holds for all of it)")
     table = {str(nr): [r.name for r in slot] for nr, slot in sorted(st.table.slots.items())}
     if table:
         first = list(table.items())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import EngineError
+from .kver import parse_kver as parse_kver3
 
 U64 = (1 << 64) - 1
 
@@ -84,6 +85,24 @@ class ArchProfile:
     @property
     def memmap_bytes_per_section(self) -> int:
         return self.pages_per_section * self.struct_page_size
+
+    # --- conversions (include/asm-generic/memory_model.h, the arch page.h) ----------------
+    def PFN_PHYS(self, pfn: int) -> int:
+        """PFN_PHYS(pfn): physical address (phys_addr_t) of a page frame."""
+        return pfn << self.page_shift
+
+    def PHYS_PFN(self, phys: int) -> int:
+        """PHYS_PFN(phys): the page frame holding a physical address."""
+        return phys >> self.page_shift
+
+    def va(self, phys: int) -> int:
+        """__va(phys): the direct-map address (PAGE_OFFSET + phys, PHYS_OFFSET taken as 0)."""
+        return (self.page_offset + phys) & U64
+
+    def pa(self, kva: int) -> int | None:
+        """__pa(kva) for a direct-map address; None outside the direct map."""
+        off = (kva - self.page_offset) & U64
+        return off if off < 1 << self.max_physmem_bits else None
 
     @property
     def subsections_per_section(self) -> int:
@@ -217,14 +236,8 @@ DEFAULT_KVER = (6, 16)
 
 
 def parse_kver(kver: str) -> tuple[int, int]:
-    """'5.12' -> (5, 12); a clear error for anything else."""
-    parts = kver.removeprefix("v").split(".")
-    try:
-        major, minor = int(parts[0]), int(parts[1])
-    except (ValueError, IndexError):
-        raise EngineError(f"kver={kver!r} is not a kernel version like 5.12") from None
-    if not (2 <= major <= 9) or not (0 <= minor <= 99):
-        raise EngineError(f"kver={kver!r} is outside the modelled range 2.6 .. 9.x")
+    """'5.12' -> (5, 12): the major and minor release, which is all profiles depend on."""
+    major, minor, _ = parse_kver3(kver)
     return major, minor
 
 

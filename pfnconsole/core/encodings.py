@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Iterable, Union
 
-from pfnconsole.core.errors import EngineError
+from .errors import EngineError
+from .kver import parse_kver
 
 ABIS = ("v5", "pfn_t", "sg")
 
@@ -139,19 +140,6 @@ class SgFlag(enum.IntFlag):
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-
-_KVER_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-rc\d+)?$")
-
-
-def parse_kver(kver: str) -> tuple[int, int, int]:
-    """Parse "X.Y", "vX.Y", "X.Y.Z" or "X.Y-rcN" into ``(X, Y, Z)`` (Z = 0 when absent)."""
-    if not isinstance(kver, str):
-        raise EngineError(f"kernel version must be text like 4.16, not {kver!r}")
-    m = _KVER_RE.match(kver.strip())
-    if not m:
-        raise EngineError(f"kernel version {kver!r} not understood; write it as X.Y, e.g. 4.16")
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-
 
 def _kver_label(kver: str) -> str:
     return "v" + kver.strip().removeprefix("v")

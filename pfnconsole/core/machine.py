@@ -368,7 +368,7 @@ class Machine:
         decoded = self._v5().decode(value)  # raises EngineError for what v5 cannot hold
         pfn = decoded.pfn
         assert pfn is not None
-        phys = pfn << s.arch.page_shift
+        phys = s.arch.PFN_PHYS(pfn)
         cpu = s.cpu
         warnings: list[str] = []
         why = f"kmap_atomic_pfn_t({pfn:#x})"
@@ -378,7 +378,7 @@ class Machine:
         steps: tuple[Step, ...] = ()
         if decoded.has_page:
             # 3. return kmap_atomic(page): on 64-bit that is page_address(), the direct map
-            addr = (s.arch.page_offset + phys) & U64
+            addr = s.arch.va(phys)
             list_cost = PathCost("list", 0, 0, 0, addr, ("page path: no list walk",))
             section_cost, valid = self._section_page_path(pfn)
             if not valid:
@@ -425,7 +425,7 @@ class Machine:
         t0 = time.perf_counter_ns()
         nr = s.sparse.pfn_to_section_nr(pfn)
         valid = s.sparse.pfn_valid(pfn)
-        addr = (s.arch.page_offset + (pfn << s.arch.page_shift)) & U64 if valid else None
+        addr = s.arch.va(s.arch.PFN_PHYS(pfn)) if valid else None
         ns = time.perf_counter_ns() - t0
         root, idx = divmod(nr, s.arch.sections_per_root)
         return PathCost("section", 0, 2, ns, addr,
@@ -533,7 +533,7 @@ class Machine:
         """Where is this pfn: memmap, e820, list path and section path; takes no mapping."""
         s = self.state
         self._check_pfn(pfn)
-        phys = pfn << s.arch.page_shift
+        phys = s.arch.PFN_PHYS(pfn)
         node, step_list, list_cost = s.kmap.scan_phys(phys)
         snode, section_cost = s.table.lookup(phys)
         nr = s.sparse.pfn_to_section_nr(pfn)
@@ -543,7 +543,7 @@ class Machine:
             pfn=pfn, phys=phys, e820=e.type.label if e else "hole",
             section=s.sparse.nr_to_section(nr), section_nr=nr, pfn_valid=valid,
             page=s.sparse.pfn_to_page(pfn) if valid else None,
-            direct=(s.arch.page_offset + phys) & U64 if valid else None,
+            direct=s.arch.va(phys) if valid else None,
             list_range=node.name if node else None, section_range=snode.name if snode else None,
             list_cost=list_cost, section_cost=section_cost, steps=tuple(step_list),
             agree=list_cost.answer == section_cost.answer)
@@ -560,14 +560,14 @@ class Machine:
     def page(self, pfn: int) -> PageResult:
         s = self.state
         self._check_pfn(pfn)
-        phys = pfn << s.arch.page_shift
+        phys = s.arch.PFN_PHYS(pfn)
         nr = s.sparse.pfn_to_section_nr(pfn)
         valid = s.sparse.pfn_valid(pfn)
         e = s.physmap.find(phys)
         st = s.memmap.get(pfn)
         return PageResult(pfn, phys, s.sparse.pfn_to_page(pfn), e.type.label if e else "hole",
                           s.sparse.nr_to_section(nr), nr, valid,
-                          (s.arch.page_offset + phys) & U64 if valid else None,
+                          s.arch.va(phys) if valid else None,
                           st.kmaps if st else 0, st.touches if st else 0, st.last if st else "")
 
     def identify(self, addr: int) -> Identity:
@@ -596,8 +596,8 @@ class Machine:
             if pfn is not None:
                 return Identity(addr, "struct page", pfn, pfn << a.page_shift, None, None, "",
                                 f"struct page of pfn {pfn:#x} (classic SPARSEMEM mem_map)")
-        if a.page_offset <= addr < a.page_offset + (1 << a.max_physmem_bits):
-            phys = addr - a.page_offset
+        phys = a.pa(addr)
+        if phys is not None:
             e = s.physmap.find(phys)
             return Identity(addr, "direct map", phys >> a.page_shift, phys, None, None, "",
                             f"__va({phys:#x}), {e.type.label if e else 'a hole in e820'}")
