@@ -578,7 +578,7 @@ _COMMANDS = [
         "mapped at (default: the next free spot in vmalloc space). list_add_rcu() puts it at\n"
         "the head, so it is scanned first. Overlapping ranges and duplicate names are refused;\n"
         "while a teardown waits for a grace period, register_lock is held and this would sleep.",
-        ("register pmem1 0x480000000 4G", "register pmem2 0x580000000 4G base=0xffffc90400000000"),
+        ("register pmem1 0x440000000 4G", "register pmem2 0x540000000 4G base=0xffffc90400000000"),
         run_register, (Param("NAME", NAME), Param("START", N), Param("SIZE", N)),
         (Option("base", N),), mutates=True),
     Command(

@@ -98,6 +98,8 @@ _LOW_HOLES = (
 )
 _LOW_RAM = ((0x0, 0x9FBFF), (0x100000, 0xBFFD6FFF))
 FOUR_G = 0x100000000
+LOW_RAM_SPAN = 0xC0000000
+"""RAM placed below 4 GiB (3 GiB); the usable part is _LOW_RAM."""
 
 
 @dataclass(frozen=True)
@@ -156,15 +158,15 @@ def default_physmap(ram: int = 16 * GiB, pmem: tuple[tuple[int, int], ...] | Non
     if ram <= 0:
         raise EngineError("ram= must be more than 0")
     entries: list[MemRange] = []
-    if low_layout and ram > 0xBFFD7000:
+    if low_layout and ram > LOW_RAM_SPAN:
         for start, end in _LOW_RAM:
             entries.append(MemRange(start, end, E820Type.RAM))
         for start, end, t in _LOW_HOLES:
             entries.append(MemRange(start, end, t))
-        low = sum(end - start + 1 for start, end in _LOW_RAM)
-        rest = ram - low
-        # whole pages above 4 GiB; the EBDA makes low RAM end mid-page
-        rest = -(-rest // 4096) * 4096
+        # As QEMU does it: the first 3 GiB of RAM sit below the PCI hole (minus the
+        # firmware's reserved bits), the rest starts at 4 GiB.
+        rest = ram - LOW_RAM_SPAN
+        rest -= rest % 4096
         if rest > 0:
             entries.append(MemRange(FOUR_G, FOUR_G + rest - 1, E820Type.RAM))
     else:
