@@ -163,7 +163,8 @@ def test_default_physmap_matches_the_issue():
     # 3 GiB below the PCI hole less the firmware's reserved bits, 13 GiB from 4 GiB up
     low_usable = 0x9FC00 + (0xBFFD7000 - 0x100000)
     assert pm.ram_bytes == 16 * GiB - (0xC0000000 - low_usable)
-    assert pm.find(0x43FFFFFFF).type is E820Type.RAM and pm.find(0x440000000) is None
+    assert pm.find(0x43FFFFFFF).type is E820Type.RAM
+    assert pm.find(0x440000000).type is E820Type.PMEM  # pmem right after RAM
     pmem = pm.of_type(E820Type.PMEM)
     assert [r.size for r in pmem] == [4 * GiB, 4 * GiB]
     assert pmem[0].start > max(r.end for r in pm.of_type(E820Type.RAM))
