@@ -33,28 +33,6 @@ def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
     return status
 
 
-def line_console(out: TextIO) -> int:
-    """A plain line console on the default machine (stdin, no editing)."""
-    session = Session()
-    interactive = sys.stdin.isatty()
-    if interactive:
-        out.write(f"pfnconsole {__version__}: default machine {session.machine.state.arch.name},"
-                  " 16 GiB RAM + 2x4 GiB pmem. `help` lists commands, Ctrl-D quits.\n")
-    while True:
-        try:
-            line = input("pfn> " if interactive else "")
-        except EOFError:
-            return 0
-        except KeyboardInterrupt:
-            out.write("\n")
-            continue
-        if line.strip() in ("quit", "exit"):
-            return 0
-        result = session.execute(line)
-        if result is not None:
-            out.write(result.text() + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="pfnconsole",
@@ -65,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("file", nargs="?", default="-", help="script file, or - for stdin")
     run.add_argument("--json", action="store_true", help="one JSON object per command")
     run.add_argument("--keep-going", action="store_true", help="go on after an error")
+    sub.add_parser("repl", help="the line-mode console (prompt_toolkit); the default for now")
     args = parser.parse_args(argv)
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
@@ -80,4 +59,5 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             sys.stderr.write(f"pfnconsole run: cannot read {args.file}: {e.strerror}\n")
             return 2
-    return line_console(sys.stdout)
+    from .repl import main as repl_main  # prompt_toolkit loads only for the console
+    return repl_main()

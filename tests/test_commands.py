@@ -142,3 +142,41 @@ def test_done_when_scenario_through_commands():
     last = s.execute(f"kunmap {first['addr']:#x}").to_json()
     assert last["freed"] == ["pmem0"]
     assert s.execute("ranges").to_json()["ranges"][-1]["state"] == "freed"
+
+
+def test_set_radix_changes_pfn_output_not_addresses():
+    s = Session()
+    s.execute("register pmem0 0x1000000000 4G")
+    assert s.execute("set radix 10").ok
+    r = s.execute("kmap 0x1000600 dev")
+    assert "pfn=16778752" in r.echo and "0xffffc90000600000" in r.text()
+    assert r.to_json()["pfn"] == 0x1000600  # JSON stays numeric
+    assert not s.execute("set radix 8").ok
+    assert s.execute("set").to_json()["radix"] == 10
+
+
+@pytest.mark.parametrize("setup,must", [
+    (["register pmem0 0x1000000000 4G", "register pmem1 0x1100000000 4G",
+      "kmap 0x1000600 dev"],
+     ["list_for_each_entry_rcu", "1. pmem1", "2. pmem0", "HIT", "SECTION_NR_TO_ROOT(512)",
+      "mem_section[2][0]", "mm/kmap_pfn.c"]),
+    (["kmap 0x100600"], ["PFN_DEV clear", "rcu_read_lock()", "0xffffea0004018000",
+                         "0xffff888100600000"]),
+    (["register pmem0 0x1000000000 4G", "kmap 0x1000600 dev", "teardown pmem0"],
+     ["list_del_rcu", "synchronize_rcu()", "blocked on cpu 0"]),
+    (["register pmem0 0x1000000000 4G", "kmap 0x1000600 dev",
+      "kunmap 0xffffc90000600000"], ["found: a device address", "rcu_read_unlock()"]),
+    (["lookup 0x100600"], ["pfn_valid(0x100600)", "-> True"]),
+])
+def test_explain_shows_the_kernel_path(setup, must):
+    s = Session()
+    for line in setup:
+        assert s.execute(line).ok, line
+    text = s.execute("explain").text()
+    for needle in must:
+        assert needle in text, f"{needle!r} missing from:\n{text}"
+
+
+def test_explain_with_nothing_to_explain():
+    r = Session().execute("explain")
+    assert not r.ok and "nothing to explain" in r.error

@@ -20,6 +20,8 @@ class Result:
     """What the parser understood, echoed back (numbers as ints)."""
     echo: str = ""
     """The parsed request in words, e.g. ``kmap pfn=0x100600 flags=PFN_DEV``."""
+    source: Any = None
+    """What `explain` needs: (core result, arch profile, {range: (start, end, base)})."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cmd": self.cmd, "ok": self.ok}

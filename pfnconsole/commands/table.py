@@ -25,7 +25,9 @@ class Param:
 
     name: str
     kind: str
-    """'number', 'name', 'arch', 'flag' (variadic flags) or 'word'."""
+    """What completes it: 'number', 'name' (a new name), 'arch', 'flag' (variadic),
+    'range' (a registered range), 'mapping' (an open mapping's address), 'addr',
+    'command', 'setting', 'radix' or 'word'."""
     optional: bool = False
     variadic: bool = False
 
@@ -78,6 +80,15 @@ class Session:
 
     machine: Machine = field(default_factory=Machine)
     last: Result | None = None
+    last_path: Result | None = None
+    """The last result with a kernel code path behind it, for `explain`."""
+    radix: int = 16
+    """Output radix for pfns and values (`set radix`); addresses always print in hex."""
+
+    def num(self, n: int | None) -> str:
+        if n is None:
+            return "NULL"
+        return f"{n:#x}" if self.radix == 16 else str(n)
 
     def execute(self, line: str) -> Result | None:
         """Run one command line; None for blank/comment lines. Never raises for bad input."""
@@ -99,7 +110,18 @@ class Session:
             return error(cmd.name, str(e))
         if result.ok:
             self.last = result
+            if result.source is not None:
+                self.last_path = result
+            elif cmd.mutates:
+                self.last_path = None  # the state it explained is gone
         return result
+
+    def context(self, source, names=()) -> tuple:
+        """What explain needs later: the result, the arch, the ranges it touched."""
+        st = self.machine.state
+        ranges = {n: (r.start, r.end, r.base) for n in names
+                  if (r := st.ranges.get(n)) is not None}
+        return (source, st.arch, ranges)
 
 
 def check_words(cmd: Command, w: Words) -> None:
@@ -258,13 +280,15 @@ def run_kmap(s: Session, w: Words) -> Result:
     r = s.machine.kmap_atomic_pfn_t(value)
     d = r.decoded
     flags_text = "|".join(d.flags) or "0"
-    echo = f"kmap pfn={hx(d.pfn)} flags={flags_text} -> __pfn_t {hx(value)}  (cpu{r.cpu})"
+    echo = f"kmap pfn={s.num(d.pfn)} flags={flags_text} -> __pfn_t {s.num(value)}  (cpu{r.cpu})"
     lc, sc = r.list_cost, r.section_cost
     data = {"value": value, "pfn": d.pfn, "flags": list(d.flags), "has_page": d.has_page,
             "cpu": r.cpu, "addr": r.addr, "path": r.path, "range": r.range,
             "list_steps": lc.steps, "list_loads": lc.loads, "list_ns": lc.ns,
             "section_loads": sc.loads, "section_ns": sc.ns, "agree": r.agree,
-            "rcu_readers": r.rcu_readers, "nesting": r.nesting}
+            "rcu_readers": r.rcu_readers, "nesting": r.nesting,
+            "steps": [{"index": st.index, "name": st.name, "hit": st.hit, "loads": st.loads,
+                       "ns": st.ns} for st in r.steps]}
     lines = []
     if r.path == "page":
         lines.append(f"page path: kmap_atomic(pfn_to_page) = {hx(r.addr)}")
@@ -282,7 +306,11 @@ def run_kmap(s: Session, w: Words) -> Result:
                  f"  |  section {sc.loads} loads, {ns_text(sc.ns)}")
     lines.append(f"  rcu   {r.rcu_readers} reader(s) open, cpu{r.cpu} nesting {r.nesting}"
                  + ("" if r.agree else "   PATHS DISAGREE"))
-    return ok("kmap", echo, data, lines, parsed, r.warnings)
+    res = ok("kmap", echo, data, lines, parsed, r.warnings)
+    page = s.machine.state.sparse.pfn_to_page(d.pfn) if d.has_page and d.pfn is not None \
+        else None
+    res.source = s.context(r, [st.name for st in r.steps]) + (page,)
+    return res
 
 
 def run_kunmap(s: Session, w: Words) -> Result:
@@ -300,8 +328,10 @@ def run_kunmap(s: Session, w: Words) -> Result:
         lines.append(f"  grace period {gp} ended")
     for name in r.freed:
         lines.append(f"  {name}: kfree() - teardown complete")
-    return ok("kunmap", f"kunmap kva={hx(addr)} (cpu{r.cpu})", data, lines + [
+    res = ok("kunmap", f"kunmap kva={hx(addr)} (cpu{r.cpu})", data, lines + [
         f"  note: {n}" for n in r.notes], {"kva": addr})
+    res.source = s.context(r, [st.name for st in r.steps])
+    return res
 
 
 def run_teardown(s: Session, w: Words) -> Result:
@@ -318,7 +348,9 @@ def run_teardown(s: Session, w: Words) -> Result:
                      f"({', '.join(map(str, r.waiting_readers))}) on cpu "
                      f"{', '.join(map(str, r.waiting_cpus))}")
         lines.append("  kfree() once they have all called kunmap")
-    return ok("teardown", f"teardown {name}", data, lines, {"name": name})
+    res = ok("teardown", f"teardown {name}", data, lines, {"name": name})
+    res.source = s.context(r)
+    return res
 
 
 def run_lookup(s: Session, w: Words) -> Result:
@@ -342,7 +374,9 @@ def run_lookup(s: Session, w: Words) -> Result:
              f"({lc.steps} nodes, {lc.loads} loads, {lc.ns} ns)",
              f"  section path: {r.section_range or 'no range'} -> {hx(sc.answer)} "
              f"({sc.loads} loads, {sc.ns} ns)" + ("" if r.agree else "   DISAGREE")]
-    return ok("lookup", f"lookup pfn={hx(pfn)}", data, lines, {"pfn": pfn})
+    res = ok("lookup", f"lookup pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
+    res.source = s.context(r, [st.name for st in r.steps])
+    return res
 
 
 def run_page(s: Session, w: Words) -> Result:
@@ -355,7 +389,7 @@ def run_page(s: Session, w: Words) -> Result:
             "section_mem_map": sec.section_mem_map if sec else None,
             "section_flags": flag_letters(sec.flags) if sec else None,
             "kmaps": r.kmaps, "touches": r.touches}
-    lines = [f"pfn {hx(pfn)}: phys {hx(r.phys)} ({r.e820})",
+    lines = [f"pfn {s.num(pfn)}: phys {hx(r.phys)} ({r.e820})",
              f"  struct page {hx(r.page)}" + ("" if r.pfn_valid else "  (not pfn_valid: "
                                               "nothing backs this struct page)"),
              f"  section {r.section_nr} (root {r.section_nr // spr}, idx {r.section_nr % spr}): "
@@ -365,7 +399,9 @@ def run_page(s: Session, w: Words) -> Result:
         lines.append(f"  __va {hx(r.direct)}")
     lines.append(f"  simulator: {r.kmaps} kmap(s) open, touched {r.touches} time(s)"
                  + (f", last by {r.last}" if r.last else ""))
-    return ok("page", f"page pfn={hx(pfn)}", data, lines, {"pfn": pfn})
+    res = ok("page", f"page pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
+    res.source = s.context(r)
+    return res
 
 
 def run_identify(s: Session, w: Words) -> Result:
@@ -376,7 +412,7 @@ def run_identify(s: Session, w: Words) -> Result:
     lines = [f"{hx(addr)}: {r.kind}" + (f" ({r.range}, {r.range_state})" if r.range else ""),
              f"  {r.detail}"]
     if r.pfn is not None:
-        lines.append(f"  pfn {hx(r.pfn)}, phys {hx(r.phys)}")
+        lines.append(f"  pfn {s.num(r.pfn)}, phys {hx(r.phys)}")
     warnings = [f"{r.verdict}: {r.detail}"] if r.verdict not in ("", "ok") else []
     return ok("identify", f"identify addr={hx(addr)}", data, lines, {"addr": addr}, warnings)
 
@@ -450,7 +486,7 @@ def run_rcu(s: Session, w: Words) -> Result:
     for g in gps:
         lines.append(f"  GP {g['gp']} ({g['who']}) waiting on cpu {g['waiting_cpus']}")
     for m in maps:
-        lines.append(f"  mapping {hx(m['addr'])} cpu{m['cpu']} pfn {hx(m['pfn'])} "
+        lines.append(f"  mapping {hx(m['addr'])} cpu{m['cpu']} pfn {s.num(m['pfn'])} "
                      f"{m['path']}{' ' + m['range'] if m['range'] else ''} reader {m['reader']}")
     return ok("rcu", "", {"rcu_readers": rcu.nr_readers, "cpus": cpus, "grace_periods": gps,
                           "completed": rcu.completed, "mappings": maps, "cpu": st.cpu},
@@ -476,9 +512,9 @@ def run_encode(s: Session, w: Words) -> Result:
     value = s.machine.encode(abi, pfn, flags, kver)
     d = s.machine.decode(abi, value, kver)
     data = {"value": value, "abi": abi, **_decoded_data(d)}
-    lines = [f"{hx(value)}  ({abi}{' v' + kver if kver else ''})"] + _field_lines(d)
+    lines = [f"{s.num(value)}  ({abi}{' v' + kver if kver else ''})"] + _field_lines(s, d)
     lines += [f"  note: {n}" for n in d.notes]
-    return ok("encode", f"encode pfn={hx(pfn)} flags={'|'.join(d.flags) or '0'} abi={abi}",
+    return ok("encode", f"encode pfn={s.num(pfn)} flags={'|'.join(d.flags) or '0'} abi={abi}",
               data, lines, {"pfn": pfn, "flags": flags, "abi": abi, "kver": kver})
 
 
@@ -488,19 +524,19 @@ def run_decode(s: Session, w: Words) -> Result:
     kver = opt(w, "kver")
     d = s.machine.decode(abi, value, kver)
     data = {"value": value, "abi": abi, **_decoded_data(d)}
-    lines = [f"pfn {hx(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
+    lines = [f"pfn {s.num(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
              f"has_page {d.has_page}" + ("  devmap" if d.devmap else "")
-             + ("  special" if d.special else "")] + _field_lines(d)
+             + ("  special" if d.special else "")] + _field_lines(s, d)
     lines += [f"  note: {n}" for n in d.notes]
-    return ok("decode", f"decode value={hx(value)} abi={abi}", data, lines,
+    return ok("decode", f"decode value={s.num(value)} abi={abi}", data, lines,
               {"value": value, "abi": abi, "kver": kver})
 
 
-def _field_lines(d: Decoded) -> list[str]:
+def _field_lines(s: "Session", d: Decoded) -> list[str]:
     out = []
     for f in d.fields:
         bits = f"{f.hi}" if f.hi == f.lo else f"{f.hi}..{f.lo}"
-        out.append(f"  bits {bits:>6}  {f.name:<26} {hx(f.value):<10} {f.meaning}")
+        out.append(f"  bits {bits:>6}  {f.name:<26} {s.num(f.value):<10} {f.meaning}")
     return out
 
 
@@ -517,6 +553,31 @@ def run_reset(s: Session, w: Words) -> Result:
     return ok("reset", "", {"arch": s.machine.state.arch.name},
               [f"{s.machine.state.arch.name}: no ranges, no readers, cpu0 (undo brings the "
                "previous state back)"], {})
+
+
+def run_set(s: Session, w: Words) -> Result:
+    if not w.args:
+        return ok("set", "", {"radix": s.radix}, [f"radix {s.radix}"], {})
+    if w.args[0].lower() != "radix" or len(w.args) != 2:
+        raise ParseError("set: usage: set radix 10|16  (or `set` to show the settings)")
+    if w.args[1] not in ("10", "16"):
+        raise ParseError(f"set radix: {w.args[1]!r} is not 10 or 16")
+    s.radix = int(w.args[1])
+    return ok("set", f"set radix {s.radix}", {"radix": s.radix},
+              [f"output radix {s.radix} (pfns and values; addresses stay hex)"],
+              {"radix": s.radix})
+
+
+def run_explain(s: Session, w: Words) -> Result:
+    from .explain import explain
+    last = s.last_path
+    if last is None:
+        raise ParseError("explain: nothing to explain yet; run kmap, kunmap, teardown, lookup "
+                         "or page first")
+    source, arch, ranges, *extra = last.source
+    lines = explain(source, arch, ranges, *extra) or []
+    return ok("explain", f"explain {last.echo or last.cmd}", {"explains": last.cmd},
+              lines, {})
 
 
 def run_help(s: Session, w: Words) -> Result:
@@ -599,14 +660,14 @@ _COMMANDS = [
         "Scan the list again to tell a device address from a kmap_atomic() page, then\n"
         "rcu_read_unlock(). When that was the last reader a grace period waited for, the\n"
         "teardown behind it completes and the range is freed.",
-        ("kunmap 0xffffc90000600000",), run_kunmap, (Param("KVA", N),), mutates=True),
+        ("kunmap 0xffffc90000600000",), run_kunmap, (Param("KVA", "mapping"),), mutates=True),
     Command(
         "teardown", K, "teardown_kmap(): list_del_rcu, synchronize_rcu, kfree",
         "teardown NAME",
         "Unlink the range (new readers cannot find it), start a grace period and free the\n"
         "range once every CPU that was in a read-side section has left it. Answers 'freed'\n"
         "at once when no reader is open, else 'waiting'.",
-        ("teardown pmem0",), run_teardown, (Param("NAME", NAME),), mutates=True),
+        ("teardown pmem0",), run_teardown, (Param("NAME", "range"),), mutates=True),
     Command("cpu", K, "show or switch the current CPU", "cpu [N]",
             "kmap/kunmap run on the current CPU; each CPU has its own RCU nesting.",
             ("cpu 1", "cpu"), run_cpu, (Param("N", N, optional=True),), mutates=True),
@@ -626,7 +687,7 @@ _COMMANDS = [
             "Direct map, struct page in the memmap, or a device mapping; for a device mapping\n"
             "also whether this CPU's access is protected, racy or a use-after-free.",
             ("identify 0xffffea0004018000", "identify 0xffff888100600000"), run_identify,
-            (Param("ADDR", N),)),
+            (Param("ADDR", "addr"),)),
     Command("ranges", V, "the kmap list in scan order, and ranges being torn down", "ranges",
             "Newest first, as list_for_each_entry_rcu() walks it.", ("ranges",), run_ranges),
     Command("sections", V, "present mem_sections and the device section table", "sections",
@@ -648,6 +709,15 @@ _COMMANDS = [
             ("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004"),
             run_decode, (Param("VALUE", N),),
             (Option("abi", "word", ABIS), Option("kver", "word"))),
+    Command("explain", V, "the kernel code path behind the last result", "explain",
+            "Step by step, with the nodes the list walk touched, the section macros beside\n"
+            "them, and the kernel source file each step comes from.",
+            ("explain",), run_explain),
+    Command("set", S, "show or change console settings", "set [radix 10|16]",
+            "radix: how pfns and values print (like crash's `set radix`); addresses stay\n"
+            "hex and input keeps its own syntax (0x for hex).",
+            ("set radix 10", "set radix 16", "set"), run_set,
+            (Param("NAME", "setting", optional=True), Param("VALUE", "radix", optional=True))),
     Command("undo", S, "take back the last change", "undo",
             "Restores the whole machine as it was before the last command that changed it.",
             ("undo",), run_undo),
@@ -656,7 +726,7 @@ _COMMANDS = [
             ("reset",), run_reset),
     Command("help", S, "list commands, or show one in detail", "help [CMD]",
             "With a command name: NAME, SYNOPSIS, DESCRIPTION and EXAMPLES.",
-            ("help", "help kmap"), run_help, (Param("CMD", "word", optional=True),)),
+            ("help", "help kmap"), run_help, (Param("CMD", "command", optional=True),)),
 ]
 
 COMMANDS: dict[str, Command] = {c.name: c for c in _COMMANDS}
