@@ -7,6 +7,7 @@ kernel in our own words and names the source file each step comes from (see
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from ..core.arch import ArchProfile
@@ -25,8 +26,18 @@ def hx(n: int | None) -> str:
     return "NULL" if n is None else f"{n:#x}"
 
 
-def _row(code: str, comment: str, width: int = 46) -> str:
-    return f"  {code:<{width}} {comment}" if comment else f"  {code}"
+WIDTH = 78
+"""Explanations fit an 80-column terminal."""
+
+
+def _row(code: str, comment: str, width: int = 34) -> str:
+    """``code`` with its comment beside it, or below it when the two do not fit."""
+    if not comment:
+        return f"  {code}"
+    if len(code) <= width and 2 + width + 1 + len(comment) <= WIDTH:
+        return f"  {code:<{width}} {comment}"
+    return f"  {code}\n" + textwrap.fill(comment, WIDTH, initial_indent=" " * 6,
+                                          subsequent_indent=" " * 6)
 
 
 def section_macros(arch: ArchProfile, pfn: int, what: str) -> list[str]:
@@ -34,7 +45,7 @@ def section_macros(arch: ArchProfile, pfn: int, what: str) -> list[str]:
     nr = pfn >> arch.pfn_section_shift
     root, idx = divmod(nr, arch.sections_per_root)
     return [
-        f"section path ({what})                            {MMZONE_H}",
+        f"section path ({what}), {MMZONE_H}",
         _row(f"pfn_to_section_nr({hx(pfn)})", f"= pfn >> PFN_SECTION_SHIFT ({arch.pfn_section_shift})"
              f" = {nr}"),
         _row(f"SECTION_NR_TO_ROOT({nr})", f"= {nr} / SECTIONS_PER_ROOT ({arch.sections_per_root})"
@@ -68,7 +79,7 @@ def explain_kmap(r: KmapResult, arch: ArchProfile, ranges: dict[str, tuple[int, 
     d = r.decoded
     pfn = d.pfn or 0
     phys = pfn << arch.page_shift
-    lines = [f"kmap_atomic_pfn_t(__pfn_t {hx(r.value)})            {KMAP_PFN_C}",
+    lines = [f"kmap_atomic_pfn_t(__pfn_t {hx(r.value)})", f"  {KMAP_PFN_C}",
              _row(f"pfn = val >> PAGE_SHIFT = {hx(pfn)}, flags {'|'.join(d.flags) or '0'}",
                   MM_H)]
     if d.has_page:
@@ -93,8 +104,9 @@ def explain_kmap(r: KmapResult, arch: ArchProfile, ranges: dict[str, tuple[int, 
             lines += [_row(f"return kmap->base + (addr - res->start) = {hx(r.addr)}",
                            "still inside the RCU read-side section"),
                       f"  list path total: {r.list_cost.steps} node(s), {r.list_cost.loads} "
-                      "dependent loads (the pointer that reached each node, kmap->res, "
-                      "res->start, res->end, kmap->base)"]
+                      "dependent loads",
+                      "    (per node: the pointer that reached it, kmap->res, res->start,",
+                      "    res->end when addr >= start; kmap->base on the hit)"]
         else:
             lines += [_row("rcu_read_unlock(); return NULL", "no range: the only unlock in kmap"),
                       f"  list path total: {r.list_cost.steps} node(s), {r.list_cost.loads} loads"]
@@ -112,7 +124,7 @@ def explain_kmap(r: KmapResult, arch: ArchProfile, ranges: dict[str, tuple[int, 
 
 
 def explain_kunmap(r: KunmapResult, ranges: dict[str, tuple[int, int, int]]) -> list[str]:
-    lines = [f"kunmap_atomic_pfn_t({hx(r.addr)})                 {KMAP_PFN_C}",
+    lines = [f"kunmap_atomic_pfn_t({hx(r.addr)})", f"  {KMAP_PFN_C}",
              _row("list_for_each_entry_rcu(kmap, &ranges, list)",
                   "no new rcu_read_lock: the kmap's is still held")]
     lines += _scan_rows(r.steps, ranges, r.addr, kva=True)
@@ -129,7 +141,8 @@ def explain_kunmap(r: KunmapResult, ranges: dict[str, tuple[int, int, int]]) -> 
 
 
 def explain_teardown(r: TeardownResult) -> list[str]:
-    lines = [f"teardown_kmap({r.name})   devres action on driver unbind, {KMAP_PFN_C}",
+    lines = [f"teardown_kmap({r.name}): the devres action run on driver unbind,",
+             f"  {KMAP_PFN_C}",
              _row("mutex_lock(&register_lock)", "held for the whole teardown"),
              _row(f"list_del_rcu(&kmap->list)", f"readers starting now miss it; {RCULIST_H}"),
              _row("synchronize_rcu()", f"grace period {r.gp}: waits for every CPU that was in "
@@ -161,7 +174,7 @@ def explain_page_memmap(arch: ArchProfile, pfn: int, valid: bool, page: int | No
                         ) -> list[str]:
     nr = pfn >> arch.pfn_section_shift
     return [
-        f"pfn_valid({hx(pfn)})                              {MMZONE_H}",
+        f"pfn_valid({hx(pfn)}), {MMZONE_H}",
         _row(f"__nr_to_section({nr})", "NULL if the root was never allocated"),
         _row("valid_section(ms)", "SECTION_HAS_MEM_MAP set?"),
         _row("early_section(ms) || pfn_section_valid()", f"-> {valid}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +37,19 @@ class Result:
     def text(self) -> str:
         if not self.ok:
             return f"error: {self.error}"
-        body = ([self.echo] if self.echo else []) + self.lines
-        body += [f"warning: {w}" for w in self.warnings]
+        body = ([self.echo] if self.echo else []) + [_fold(ln) for ln in self.lines]
+        body += [_fold(f"warning: {w}") for w in self.warnings]
         return "\n".join(body)
+
+
+def _fold(line: str, width: int = 78) -> str:
+    """Wrap prose (notes and warnings) to fit 80 columns; leave tables alone."""
+    stripped = line.lstrip()
+    if len(line) <= width or not stripped.startswith(("note:", "warning:")):
+        return line
+    indent = " " * (len(line) - len(stripped))
+    return textwrap.fill(stripped, width, initial_indent=indent,
+                         subsequent_indent=indent + "  ")
 
 
 def error(cmd: str, message: str) -> Result:
