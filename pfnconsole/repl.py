@@ -67,6 +67,9 @@ STYLE = merge_styles([
     style_from_pygments_cls(get_style_by_name("monokai")),
     Style.from_dict({"bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
                      "pygments.error": "bold #ff5f5f bg:default",
+                     "pygments.name.variable": "#66d9ef",
+                     "pygments.name.constant": "#fd971f",
+                     "pygments.name.attribute": "#a6e22e",
                      "pygments.generic.emph": "#ffaf00"}),
 ])
 
