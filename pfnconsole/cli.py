@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("file", nargs="?", default="-", help="script file, or - for stdin")
     run.add_argument("--json", action="store_true", help="one JSON object per command")
     run.add_argument("--keep-going", action="store_true", help="go on after an error")
-    sub.add_parser("repl", help="the line-mode console (prompt_toolkit); the default for now")
+    sub.add_parser("repl", help="the line-mode console (prompt_toolkit)")
+    sub.add_parser("tui", help="the full-screen console (Textual); the default")
     args = parser.parse_args(argv)
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
@@ -59,5 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             sys.stderr.write(f"pfnconsole run: cannot read {args.file}: {e.strerror}\n")
             return 2
-    from .repl import main as repl_main  # prompt_toolkit loads only for the console
-    return repl_main()
+    if args.command == "repl" or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from .repl import main as repl_main  # prompt_toolkit loads only for the console
+        return repl_main()
+    from .tui.app import main as tui_main
+    return tui_main()

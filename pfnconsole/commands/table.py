@@ -116,6 +116,16 @@ class Session:
                 self.last_path = None  # the state it explained is gone
         return result
 
+    def query(self, line: str) -> Result:
+        """Run a read-only command for a view: the answer, without becoming `last`."""
+        last, last_path = self.last, self.last_path
+        try:
+            result = self.execute(line)
+        finally:
+            self.last, self.last_path = last, last_path
+        assert result is not None
+        return result
+
     def context(self, source, names=()) -> tuple:
         """What explain needs later: the result, the arch, the ranges it touched."""
         st = self.machine.state
@@ -188,6 +198,15 @@ def run_machine(s: Session, w: Words) -> Result:
         kw["cpus"] = parsed["cpus"] = parse_number(v, "cpus")
     st = s.machine.machine(MachineSpec(**kw))
     a = st.arch
+    data, lines = _machine_data(st)
+    echo = "machine " + " ".join(f"{k}={v}" for k, v in parsed.items() if k != "arch")
+    return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed,
+              [n for n in a.notes if "not in kernel-facts" in n])
+
+
+def _machine_data(st) -> tuple[dict, list[str]]:
+    """The machine's profile and memory, for `machine` and `info`."""
+    a = st.arch
     data = {
         "arch": a.name, "kver": f"{st.kver[0]}.{st.kver[1]}", "page_shift": a.page_shift,
         "section_size_bits": a.section_size_bits, "max_physmem_bits": a.max_physmem_bits,
@@ -214,9 +233,13 @@ def run_machine(s: Session, w: Words) -> Result:
         if r.type.is_pmem:
             lines.append(f"  pmem [{hx(r.start)}-{hx(r.end)}] {size_text(r.size)} "
                          f"{r.type.label}: no struct pages")
-    echo = "machine " + " ".join(f"{k}={v}" for k, v in parsed.items() if k != "arch")
-    return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed,
-              [n for n in a.notes if "not in kernel-facts" in n])
+    return data, lines
+
+
+def run_info(s: Session, w: Words) -> Result:
+    st = s.machine.state
+    data, lines = _machine_data(st)
+    return ok("info", "", data, lines, {})
 
 
 def run_e820(s: Session, w: Words) -> Result:
@@ -261,9 +284,15 @@ def _pfn_and_flags(s: Session, w: Words, what: str) -> tuple[int, list[str]]:
     return parse_number(w.args[0], "PFN"), list(w.args[1:])
 
 
-def _decoded_data(d: Decoded) -> dict:
+def _decoded_data(s: Session, d: Decoded) -> dict:
+    """The decoded value plus what the kernel helpers would return on this machine."""
+    has_page = bool(d.has_page) and d.pfn is not None
     return {"pfn": d.pfn, "flags": list(d.flags), "has_page": d.has_page,
-            "devmap": d.devmap, "special": d.special}
+            "devmap": d.devmap, "special": d.special, "phys": d.phys,
+            "to_page": s.machine.state.sparse.pfn_to_page(d.pfn) if has_page else None,
+            "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "value": f.value,
+                        "meaning": f.meaning} for f in d.fields],
+            "notes": list(d.notes)}
 
 
 def run_kmap(s: Session, w: Words) -> Result:
@@ -511,7 +540,7 @@ def run_encode(s: Session, w: Words) -> Result:
     kver = opt(w, "kver")
     value = s.machine.encode(abi, pfn, flags, kver)
     d = s.machine.decode(abi, value, kver)
-    data = {"value": value, "abi": abi, **_decoded_data(d)}
+    data = {"value": value, "abi": abi, "kver": kver, **_decoded_data(s, d)}
     lines = [f"{s.num(value)}  ({abi}{' v' + kver if kver else ''})"] + _field_lines(s, d)
     lines += [f"  note: {n}" for n in d.notes]
     return ok("encode", f"encode pfn={s.num(pfn)} flags={'|'.join(d.flags) or '0'} abi={abi}",
@@ -523,7 +552,7 @@ def run_decode(s: Session, w: Words) -> Result:
     abi = (opt(w, "abi") or "v5").lower()
     kver = opt(w, "kver")
     d = s.machine.decode(abi, value, kver)
-    data = {"value": value, "abi": abi, **_decoded_data(d)}
+    data = {"value": value, "abi": abi, "kver": kver, **_decoded_data(s, d)}
     lines = [f"pfn {s.num(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
              f"has_page {d.has_page}" + ("  devmap" if d.devmap else "")
              + ("  special" if d.special else "")] + _field_lines(s, d)
@@ -629,6 +658,9 @@ _COMMANDS = [
          Option("page", "word", tuple(PAGE_SIZES)), Option("struct_page", N),
          Option("memmodel", "word", ("vmemmap", "sparse")), Option("cpus", N)),
         mutates=True),
+    Command("info", M, "the current machine: profile, RAM, sections, pmem", "info",
+            "What `machine` printed when it built this machine; changes nothing.",
+            ("info",), run_info),
     Command("e820", M, "print the physical memory map as the kernel does", "e820",
             "The e820 table in arch/x86/kernel/e820.c's format (inclusive ends).",
             ("e820",), run_e820),

@@ -1,0 +1,318 @@
+"""The Textual console: six areas on one machine, driven by the command line.
+
+Panes never touch the engine: the app runs command text through the shared Session, hands
+each pane the data of read-only commands (`ranges`, `rcu`, `e820`, …) and forwards the
+engine's events (scan steps, costs) to the panes that animate them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Header, Markdown, RichLog, Static, Tab, Tabs
+
+from .. import __version__
+from ..commands import COMMANDS, Result, Session
+from ..core import events as ev
+from ..highlight import PfnCommandLexer, PfnOutputLexer
+from . import log_text
+from .command_line import CommandLine
+from .cost_pane import CostPane
+from .decoder_pane import DecoderPane
+from .memory_pane import MemoryPane
+from .ranges_pane import RangesPane
+from .rcu_pane import RcuPane
+
+_CMD, _OUT = PfnCommandLexer(), PfnOutputLexer()
+PANES = (("memory", "Memory"), ("ranges", "Ranges"), ("decoder", "Decoder"), ("rcu", "RCU"),
+         ("cost", "Cost"))
+NARROW_WIDTH = 120
+NARROW_HEIGHT = 36
+
+APP_HELP = """\
+# pfnconsole
+
+Type commands in the line at the bottom (**Tab** completes, **Up/Down** recall,
+the grey suggestion is accepted with **→**). `help` lists every command, `help CMD`
+shows one, `explain` shows the kernel path behind the last answer.
+
+| key | action |
+|---|---|
+| F1 | help for the focused pane |
+| Ctrl+P | command palette: every command and example |
+| Ctrl+Z | undo the last change |
+| F2 | scan animation speed |
+| F3 | next pane (on narrow terminals the tabs switch panes) |
+| F6 | sweep: cost against the number of ranges |
+| Ctrl+Q | quit |
+
+Try: `register pmem0 0x440000000 4G`, `kmap 0x440600 dev`, `teardown pmem0`,
+`kunmap 0xffffc90000600000`.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Markdown help for one pane; Escape or F1 closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "close")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Markdown(self.text)
+            yield Static("[dim]Escape closes[/]")
+
+
+class CommandsProvider(Provider):
+    """Palette entries from the command table: each command and each runnable example."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        assert isinstance(app, PfnApp)
+        for cmd in COMMANDS.values():
+            text = f"{cmd.name}: {cmd.summary}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text),
+                          lambda c=cmd.name: app.prefill(c + " "), help=escape(cmd.synopsis))
+            for example in cmd.examples:
+                etext = f"run: {example}"
+                score = matcher.match(etext)
+                if score > 0:
+                    yield Hit(score * 0.9, matcher.highlight(etext),
+                              lambda e=example: app.run_line(e), help=escape(cmd.summary))
+
+
+class PfnApp(App[None]):
+    """pfnconsole's Textual front end."""
+
+    TITLE = "pfnconsole"
+    SUB_TITLE = f"v{__version__}"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {CommandsProvider}
+    BINDINGS = [
+        Binding("f1", "help", "help"),
+        Binding("ctrl+z", "undo", "undo"),
+        Binding("f2", "speed", "scan speed"),
+        Binding("f3", "next_pane", "next pane"),
+        Binding("f6", "sweep", "sweep"),
+        Binding("ctrl+q", "quit", "quit"),
+    ]
+
+    def __init__(self, session: Session | None = None) -> None:
+        super().__init__()
+        self.session = session or Session()
+        self._events: list[ev.Event] = []
+        self.session.machine.subscribe(self._events.append)
+
+    # --- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Tabs(*[Tab(label, id=f"tab-{name}") for name, label in PANES], id="pane-tabs")
+        with Vertical(id="panes"):
+            with Horizontal(id="upper"):
+                yield MemoryPane(id="memory", classes="pane")
+                yield RangesPane(id="ranges", classes="pane")
+            with Horizontal(id="lower"):
+                yield DecoderPane(id="decoder", classes="pane")
+                yield RcuPane(id="rcu", classes="pane")
+                yield CostPane(id="cost", classes="pane")
+        log = RichLog(id="log", wrap=True, markup=False, max_lines=2000)
+        log.border_title = "log"
+        yield log
+        yield Static(id="hints")
+        yield CommandLine(self.session, id="cmd")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout_for(self.size.width, self.size.height)
+        self.refresh_all(machine=True)
+        self.log_text("pfnconsole: `help` lists commands, F1 explains the focused pane, "
+                      "F3 moves between panes, Ctrl+P opens the palette.", _OUT)
+        self.query_one("#cmd", CommandLine).focus()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        self.screen.set_class(narrow, "narrow")
+        if narrow:
+            active = self.query_one("#pane-tabs", Tabs).active or "tab-ranges"
+            self._show_only(active.removeprefix("tab-"))
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab(self, event: Tabs.TabActivated) -> None:
+        self._show_only(event.tab.id.removeprefix("tab-"))
+
+    def _show_only(self, name: str) -> None:
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == name, "-active")
+        for row in self.query("#upper, #lower"):
+            row.set_class(any(p.id == name for p in row.children), "-holds-active")
+
+    # --- running commands ----------------------------------------------------------------
+    def prefill(self, text: str) -> None:
+        cmd = self.query_one("#cmd", CommandLine)
+        cmd.value = text
+        cmd.cursor_position = len(text)
+        cmd.focus()
+
+    @on(CommandLine.Run)
+    def _submitted(self, event: CommandLine.Run) -> None:
+        self.run_line(event.line)
+
+    @on(CommandLine.Hints)
+    def _hints(self, event: CommandLine.Hints) -> None:
+        self.query_one("#hints", Static).update("  ".join(event.items[:20]))
+        self.query_one("#hints").set_class(bool(event.items), "-shown")
+
+    def run_line(self, line: str) -> Result | None:
+        """Run one command as if typed: log it, then refresh the panes from events."""
+        self._events.clear()
+        result = self.session.execute(line)
+        if result is None:
+            return None
+        self.log_text(f"pfn> {line}", _CMD)
+        self.log_text(result.text(), _OUT)
+        if result.ok:
+            events = list(self._events)
+            self._events.clear()  # the machine appends to this very list
+            self._after(result, events)
+        return result
+
+    def log_text(self, text: str, lexer) -> None:
+        self.query_one("#log", RichLog).write(
+            log_text.render(text, lexer, self.get_css_variables()))
+
+    def _after(self, result: Result, events: list[ev.Event]) -> None:
+        rebuilt = any(isinstance(e, (ev.MachineBuilt, ev.Restored)) for e in events) \
+            or result.cmd in ("undo", "reset")
+        self.refresh_all(machine=rebuilt)
+        steps = [e for e in events if isinstance(e, ev.ScanStep)]
+        cost = self.query_one(CostPane)
+        for e in events:
+            if isinstance(e, ev.CostMeasured):
+                cost.add(e)
+        if not steps and COMMANDS[result.cmd].mutates:
+            self.query_one(RangesPane).animate_scan([], "")  # the last walk is history now
+        if steps:
+            d = result.data
+            summary = ""
+            if result.cmd == "kmap":
+                summary = (f"kmap {d['pfn']:#x}: {d['path']} path"
+                           + (f" → {d['addr']:#x}" if d.get("addr") else " → NULL")
+                           + f"; section path {d['section_loads']} loads")
+            self.query_one(RangesPane).animate_scan(steps, summary)
+        if result.cmd in ("kmap",) and result.data.get("value") is not None:
+            self.query_one(DecoderPane).set_value(result.data["value"], "v5")
+        if result.cmd in ("page", "lookup"):
+            self._card(result.data["pfn"])
+
+    def refresh_all(self, machine: bool = False) -> None:
+        q = self.session.query
+        ranges = q("ranges").data
+        if machine:
+            self.query_one(MemoryPane).show_machine(q("info").data, q("e820").data,
+                                                    q("sections").data)
+        self.query_one(MemoryPane).show_ranges(ranges)
+        self.query_one(RangesPane).show(ranges)
+        self.query_one(RcuPane).show(q("rcu").data)
+        self._update_subtitle()
+
+    def _update_subtitle(self) -> None:
+        st = self.session.query("info").data
+        self.sub_title = (f"v{__version__} · {st['arch']} v{st['kver']} · "
+                          f"radix {self.session.radix}")
+
+    def _card(self, pfn: int) -> None:
+        page = self.session.query(f"page {pfn:#x}")
+        if not page.ok:
+            return
+        look = self.session.query(f"lookup {pfn:#x}")
+        self.query_one(MemoryPane).show_card(page.data, look.data if look.ok else None)
+
+    @on(MemoryPane.Selected)
+    def _selected(self, event: MemoryPane.Selected) -> None:
+        self._card(event.pfn)
+        self.query_one(DecoderPane).set_value(event.pfn,  # pfn_t keeps the pfn unshifted
+                                              "pfn_t:6.16")
+
+    @on(DecoderPane.Request)
+    def _decode(self, event: DecoderPane.Request) -> None:
+        abi, _, kver = event.abi.partition(":")
+        line = f"decode {event.text} abi={abi}" + (f" kver={kver}" if kver else "")
+        r = self.session.query(line)
+        self.query_one(DecoderPane).show(r.ok, r.data, r.error)
+
+    # --- actions ---------------------------------------------------------------------------
+    def action_help(self) -> None:
+        focused = self.focused
+        text = APP_HELP
+        node = focused
+        while node is not None:
+            if hasattr(node, "HELP") and isinstance(getattr(node, "HELP"), str) \
+                    and node is not self:
+                text = node.HELP
+                break
+            node = node.parent
+        self.push_screen(HelpScreen(text))
+
+    def action_next_pane(self) -> None:
+        """Narrow screens: show the next pane; wide ones: focus it."""
+        tabs = self.query_one("#pane-tabs", Tabs)
+        names = [n for n, _ in PANES]
+        current = (tabs.active or "tab-memory").removeprefix("tab-")
+        nxt = names[(names.index(current) + 1) % len(names)]
+        tabs.active = f"tab-{nxt}"
+        self._show_only(nxt)
+        self.query_one(f"#{nxt}").focus()
+
+    def action_undo(self) -> None:
+        self.run_line("undo")
+
+    def action_speed(self) -> None:
+        speed = self.query_one(RangesPane).cycle_speed()
+        self.notify(f"scan animation: {speed}")
+
+    def action_sweep(self) -> None:
+        self.notify("sweeping 1…256 ranges on a scratch machine")
+        self._sweep()
+
+    @work(thread=True, exclusive=True)
+    def _sweep(self) -> None:
+        rows = sweep()
+        self.call_from_thread(self.query_one(CostPane).show_sweep, rows)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Sweep", "cost against the number of ranges", self.action_sweep)
+        yield SystemCommand("Scan speed", "instant / fast / slow", self.action_speed)
+
+
+def sweep(counts: tuple[int, ...] = (1, 4, 16, 64, 256)) -> list[tuple[int, int, int, int, int]]:
+    """Register N ranges on a scratch session and kmap into the oldest: both paths' cost."""
+    rows = []
+    for n in counts:
+        s = Session()
+        for i in range(n):
+            s.execute(f"register r{i} {0x10000000000 + (i << 32):#x} 4G")
+        r = s.execute(f"kmap {0x10000000000 >> 12:#x} dev").data
+        rows.append((n, r["list_loads"], r["list_ns"], r["section_loads"], r["section_ns"]))
+    return rows
+
+
+def main() -> int:
+    PfnApp().run()
+    return 0

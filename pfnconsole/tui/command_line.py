@@ -1,0 +1,110 @@
+"""The command line at the bottom: history, suggestions and completion on the command table."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widgets import Input
+
+from ..commands import Session
+from ..commands.complete import complete
+
+
+class CommandSuggester(Suggester):
+    """Suggest the newest history line that extends the input, else the only completion."""
+
+    def __init__(self, session: Session, history: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.session = session
+        self.history = history
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value.strip():
+            return None
+        for line in reversed(self.history):
+            if line.startswith(value) and line != value:
+                return line
+        cands = complete(self.session, value)
+        if len(cands) == 1 and cands[0].text:
+            c = cands[0]
+            return value[: len(value) + c.start] + c.text + ("" if c.text.endswith("=") else " ")
+        return None
+
+
+class CommandLine(Input):
+    """``pfn>`` input: Enter runs, Up/Down walk history, Tab completes."""
+
+    BINDINGS = [
+        Binding("up", "history(-1)", "previous", show=False),
+        Binding("down", "history(1)", "next", show=False),
+        Binding("tab", "complete", "complete", show=False, priority=True),
+    ]
+
+    class Run(Message):
+        """A command line to run."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    class Hints(Message):
+        """Completion candidates to show (empty to clear)."""
+
+        def __init__(self, items: list[str]) -> None:
+            super().__init__()
+            self.items = items
+
+    def __init__(self, session: Session, **kw) -> None:
+        self.history: list[str] = []
+        self._pos: int | None = None
+        self.session = session
+        super().__init__(placeholder="type a command: help, register, kmap, teardown …",
+                         suggester=CommandSuggester(session, self.history), **kw)
+
+    def on_mount(self) -> None:
+        if self.app.is_headless:
+            self.cursor_blink = False  # steady snapshots and tests
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = event.value
+        self.value = ""
+        self._pos = None
+        if line.strip():
+            if not self.history or self.history[-1] != line:
+                self.history.append(line)
+            self.post_message(self.Run(line))
+        self.post_message(self.Hints([]))
+
+    def action_history(self, delta: int) -> None:
+        if not self.history:
+            return
+        pos = len(self.history) if self._pos is None else self._pos
+        pos = max(0, min(len(self.history), pos + delta))
+        self._pos = pos
+        self.value = self.history[pos] if pos < len(self.history) else ""
+        self.cursor_position = len(self.value)
+
+    def action_complete(self) -> None:
+        text = self.value[: self.cursor_position]
+        cands = complete(self.session, text)
+        if not cands:
+            if self._suggestion:
+                self.value = self._suggestion
+                self.cursor_position = len(self.value)
+            return
+        texts = [c.text for c in cands]
+        start = len(text) + cands[0].start
+        common = texts[0]
+        for t in texts[1:]:
+            while not t.startswith(common):
+                common = common[:-1]
+        if len(cands) == 1:
+            common += "" if common.endswith("=") else " "
+        if common:
+            self.value = text[:start] + common + self.value[self.cursor_position:]
+            self.cursor_position = start + len(common)
+        self.post_message(self.Hints([] if len(cands) == 1 else texts))

@@ -1,0 +1,125 @@
+"""pfn decoder: a value, an ABI, and a 64-bit ruler naming every field and flag."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+
+ABI_CHOICES = [
+    ("__pfn_t 2015", "v5"),
+    ("pfn_t v4.5", "pfn_t:4.5"),
+    ("pfn_t v4.16", "pfn_t:4.16"),
+    ("pfn_t v6.16", "pfn_t:6.16"),
+    ("sg page_link", "sg"),
+]
+FIELD_STYLES = ("$accent", "$warning", "$success", "$error", "$primary", "$secondary")
+
+
+def ruler(value: int, fields: list[dict]) -> list[Content]:
+    """Three lines: bit numbers, the 64 bits coloured by field, field labels."""
+    owner = {}
+    for i, f in enumerate(fields):
+        for b in range(f["lo"], f["hi"] + 1):
+            owner[b] = i
+    bits = []
+    for b in range(63, -1, -1):
+        i = owner.get(b, -1)
+        style = FIELD_STYLES[i % len(FIELD_STYLES)] if i >= 0 else "dim"
+        if fields and i >= 0 and fields[i]["name"].startswith("("):
+            style = "dim"
+        bits.append((str(value >> b & 1), style))
+    labels = [" "] * 64
+    for f in fields:
+        width = f["hi"] - f["lo"] + 1
+        name = f["name"].replace("PFN_", "").replace("SG_", "")
+        if name.startswith("("):
+            continue
+        text = name if len(name) <= width else name[:width]
+        col = 63 - f["hi"]
+        for k, ch in enumerate(text):
+            labels[col + k] = ch
+    return [Content.styled("63" + " " * 60 + " 0", "dim"), Content.assemble(*bits),
+            Content("".join(labels).rstrip())]
+
+
+class DecoderPane(VerticalScroll):
+    """Shows `decode` results; asks the app to decode with Request messages."""
+
+    HELP = """\
+# pfn decoder
+
+Type or paste a value (hex with `0x`, decimal, or a size like `4G`) and pick the
+ABI; selecting a pfn elsewhere, or a `kmap`, fills it in too.
+
+* **__pfn_t v5 (2015)**: `pfn << PAGE_SHIFT | flags`, flags in the low bits:
+  `PFN_SG_CHAIN` (0), `PFN_SG_LAST` (1), `PFN_DEV` (2), and the RFC's `PFN_MAP` (3).
+* **pfn_t v4.5 … v6.16**: the merged type. The pfn sits unshifted in the low bits
+  and the flags in the top 12: `SG_CHAIN` 63, `SG_LAST` 62, `DEV` 61, `MAP` 60,
+  `SPECIAL` 59 (from v4.16). Removed in v6.17.
+* **sg page_link**: a `struct page *` with `SG_CHAIN` (bit 0) and `SG_END` (bit 1).
+
+Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
+"""
+
+    class Request(Message):
+        def __init__(self, text: str, abi: str) -> None:
+            super().__init__()
+            self.text = text
+            self.abi = abi
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.border_title = "pfn decoder"
+
+    def compose(self):
+        with Horizontal(id="decoder-controls"):
+            yield Input(placeholder="value, e.g. 0x100600004", id="decoder-value")
+            yield Select(ABI_CHOICES, value="v5", allow_blank=False, id="decoder-abi")
+        yield Static(id="decoder-body")
+
+    def set_value(self, value: int, abi: str | None = None) -> None:
+        self.query_one("#decoder-value", Input).value = f"{value:#x}"
+        if abi is not None:
+            self.query_one("#decoder-abi", Select).value = abi
+        self._request()
+
+    @on(Input.Submitted, "#decoder-value")
+    @on(Input.Changed, "#decoder-value")
+    def _typed(self, event) -> None:
+        event.stop()
+        self._request()
+
+    @on(Select.Changed, "#decoder-abi")
+    def _abi(self, event: Select.Changed) -> None:
+        event.stop()
+        self._request()
+
+    def _request(self) -> None:
+        text = self.query_one("#decoder-value", Input).value.strip()
+        if text:
+            self.post_message(self.Request(text, str(self.query_one("#decoder-abi",
+                                                                     Select).value)))
+
+    def show(self, ok: bool, data: dict, error: str | None) -> None:
+        body = self.query_one("#decoder-body", Static)
+        if not ok:
+            body.update(Content.styled(f"✗ {error}", "$error"))
+            return
+        lines = ruler(data["value"], data["fields"])
+        flags = "|".join(data["flags"]) or "none"
+        pfn = data["pfn"]
+        lines.append(Content.assemble(
+            ("pfn ", "bold"), (f"{pfn:#x}" if pfn is not None else "—", "$accent"),
+            ("  flags ", "bold"), (flags, "$warning")))
+        to_page = data.get("to_page")
+        lines.append(Content.assemble(
+            ("has_page ", "dim"), (str(data["has_page"]), "bold"),
+            ("  to_page ", "dim"), (f"{to_page:#x}" if to_page else "NULL", ""),
+            ("  to_phys ", "dim"),
+            (f"{data['phys']:#x}" if data.get("phys") is not None else "—", "")))
+        if data.get("devmap"):
+            lines.append(Content.styled("devmap: ZONE_DEVICE pages (PFN_DEV|PFN_MAP)", "dim"))
+        body.update(Content("\n").join(lines))

@@ -1,0 +1,158 @@
+"""The Textual console, driven as a person would: type commands, look at the panes."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from textual.widgets import Static
+
+from pfnconsole.tui.app import HelpScreen, PfnApp, sweep
+from pfnconsole.tui.cost_pane import CostPane
+from pfnconsole.tui.memory_pane import MemoryPane
+
+
+def text(app, selector: str) -> str:
+    """The plain text of every Static inside the widget ``selector``."""
+    return "\n".join(str(s.content.plain if hasattr(s.content, "plain") else s.content)
+                     for s in app.query_one(selector).query(Static))
+
+
+async def type_line(pilot, line: str) -> None:
+    await pilot.press(*line, "enter")
+    await pilot.pause()
+
+
+async def test_the_issue_walkthrough_at_160x48():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.query_one("#ranges").speed = "instant"
+        assert not app.screen.has_class("narrow")
+        for pane in ("#memory", "#ranges", "#decoder", "#rcu", "#cost", "#log", "#cmd"):
+            assert app.query_one(pane).display, pane
+        await type_line(pilot, "register pmem0 0x100000000 4G")
+        await type_line(pilot, "kmap 0x100600 dev")
+        await pilot.pause()
+        ranges = text(app, "#ranges")
+        assert "pmem0" in ranges and "hit" in ranges and "step 1/1" in ranges
+        assert "readers 1" in text(app, "#rcu")
+        cost = text(app, "#cost")
+        assert "list 1 nodes 5 loads" in cost and "sect 2 loads" in cost
+        decoder = text(app, "#decoder")
+        assert "pfn 0x100600" in decoder and "PFN_DEV" in decoder and "has_page False" in decoder
+        await type_line(pilot, "teardown pmem0")
+        rcu = text(app, "#rcu")
+        assert "GP#1" in rcu and "waiting on cpu 0" in rcu
+        assert "unlinked" in text(app, "#ranges")
+        await type_line(pilot, "kunmap 0xffffc90000600000")
+        assert "no grace period in flight" in text(app, "#rcu")
+        assert "freed" in text(app, "#ranges")
+
+
+async def test_bad_command_is_logged_and_changes_nothing():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await type_line(pilot, "register pmem0 0x100000000 4G")
+        before = app.session.machine.fingerprint()
+        await type_line(pilot, "kmap 0xzz dev")
+        assert app.session.machine.fingerprint() == before
+        log_text = "\n".join(line.text for line in app.query_one("#log").lines)
+        assert "error: PFN '0xzz' is not a number" in log_text
+
+
+async def test_ctrl_z_undoes_and_panes_follow():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await type_line(pilot, "register pmem0 0x100000000 4G")
+        assert "pmem0" in text(app, "#ranges")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "pmem0" not in text(app, "#ranges")
+
+
+async def test_narrow_terminal_uses_tabs_and_f3():
+    app = PfnApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("narrow")
+        visible = [p.id for p in app.query(".pane") if p.has_class("-active")]
+        assert visible == ["memory"]
+        seen = []
+        for _ in range(5):
+            await pilot.press("f3")
+            await pilot.pause()
+            seen += [p.id for p in app.query(".pane") if p.has_class("-active")]
+        assert seen == ["ranges", "decoder", "rcu", "cost", "memory"]
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert not app.screen.has_class("narrow")
+
+
+async def test_f1_shows_help_for_the_focused_pane():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.query_one(MemoryPane).focus()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.text.startswith("# Physical memory & memmap")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_memory_grid_selects_a_pfn_and_shows_its_struct_page():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        mem = app.query_one(MemoryPane)
+        mem.focus()
+        await pilot.press("plus", "plus")  # zoom in: fewer sections per cell
+        await pilot.press("enter")
+        await pilot.pause()
+        card = text(app, "#memory")
+        assert "struct page 0xffffea" in card
+
+
+async def test_palette_offers_commands_and_runs_examples():
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.action_command_palette()
+        await pilot.pause()
+        await pilot.press(*"run: register pmem1")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "pmem1" in app.session.machine.state.ranges
+
+
+def test_sweep_is_flat_for_the_section_path():
+    rows = sweep((1, 8, 32))
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows) and rows[-1][1] > rows[0][1]
+    assert len({r[3] for r in rows}) == 1  # section loads do not depend on N
+
+
+# --- snapshots (plain def: snap_compare runs the app itself) ---------------------------------
+
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """The cost pane prints measured ns; a counting clock keeps snapshots identical."""
+    counter = itertools.count(0, 250)
+    monkeypatch.setattr(time, "perf_counter_ns", lambda: next(counter))
+
+
+async def _walkthrough(pilot):
+    pilot.app.query_one("#ranges").speed = "instant"
+    for line in ("register pmem0 0x100000000 4G", "register pmem1 0x440000000 4G",
+                 "kmap 0x100600 dev", "teardown pmem0"):
+        await pilot.press(*line, "enter")
+        await pilot.pause()
+
+
+def test_snapshot_wide(snap_compare, steady_clock):
+    assert snap_compare(PfnApp(), terminal_size=(160, 48), run_before=_walkthrough)
+
+
+def test_snapshot_narrow(snap_compare, steady_clock):
+    assert snap_compare(PfnApp(), terminal_size=(80, 24), run_before=_walkthrough)
