@@ -47,13 +47,17 @@ machine and plots both paths against N.
         self.sect_hist = (self.sect_hist + [float(e.section_loads)])[-60:]
         self.query_one("#cost-list", Sparkline).data = list(self.list_hist)
         self.query_one("#cost-section", Sparkline).data = list(self.sect_hist)
-        ratio = (e.list_loads / e.section_loads) if e.section_loads else 0.0
+        if e.section_loads:
+            ratio = e.list_loads / e.section_loads
+            sect = f"{e.section_loads} loads {e.section_ns} ns\n"
+            verdict = Content.assemble(("loads ratio ", "dim"), (f"{ratio:.1f}×", "bold $accent"))
+        else:  # kunmap: the section scheme has nothing to look up on the way out
+            sect = "no lookup needed\n"
+            verdict = Content.styled("the list is scanned again just to unmap", "dim")
         body = Content.assemble(
             (f"{e.op:<7}", "bold"), ("list ", "$warning"),
             f"{e.list_steps} nodes {e.list_loads} loads {e.list_ns} ns\n",
-            (" " * 7, ""), ("sect ", "$success"),
-            f"{e.section_loads} loads {e.section_ns} ns\n",
-            (" " * 7, ""), ("loads ratio ", "dim"), (f"{ratio:.1f}×", "bold $accent"),
+            (" " * 7, ""), ("sect ", "$success"), sect, (" " * 7, ""), verdict,
         )
         self.query_one("#cost-body", Static).update(body)
 
