@@ -32,6 +32,7 @@ from .commands import Result, Session
 from .commands.complete import complete
 from .commands.table import size_text
 from .highlight import PfnCommandLexer, PfnOutputLexer
+from .lessons import Lesson, Player, StepOutcome
 
 
 def history_path() -> Path:
@@ -85,12 +86,34 @@ def print_result(result: Result, output: Output | None = None) -> None:
     print_formatted_text(PygmentsTokens(tokens), end="", style=STYLE, output=output)
 
 
+LESSON_KEYS = ("Enter: next step · p: step back · g N: go to step N · l: list steps · "
+               "q: leave the lesson · any command runs as usual")
+
+
+def step_text(player: Player, outcome: StepOutcome) -> str:
+    """A step as the REPL prints it: narration, each command with its result, the checks."""
+    lesson = player.lesson
+    step = lesson.steps[outcome.index]
+    out = [f"── step {outcome.index + 1}/{len(lesson.steps)}: {step.title} ──", "",
+           step.narration, ""]
+    for text, result in outcome.results:
+        out.append(f"pfn> {text}")
+        out.append(result.text())
+    checks = sum(len(b.expects) for b in step.blocks)
+    if outcome.ok:
+        out.append(f"✓ {checks} check(s) hold")
+    out += [f"✗ {lesson.path}:{line}: {msg}" for line, msg in outcome.failures]
+    return "\n".join(out)
+
+
 class Repl:
     """One interactive session: a Session plus a PromptSession."""
 
     def __init__(self, session: Session | None = None, *, input: Input | None = None,
-                 output: Output | None = None, history: History | None = None) -> None:
+                 output: Output | None = None, history: History | None = None,
+                 lesson: Lesson | None = None) -> None:
         self.session = session or Session()
+        self.player = Player(lesson, self.session) if lesson else None
         self.output = output
         self.prompts = 0
         """How many prompts have been shown (tests wait on it)."""
@@ -122,30 +145,89 @@ class Repl:
                              "the kernel path\n")]),
             style=STYLE, output=self.output)
 
+    def say(self, text: str) -> None:
+        print_formatted_text(PygmentsTokens(list(_OUT_LEXER.get_tokens(text + "\n"))),
+                             end="", style=STYLE, output=self.output)
+
+    def prompt_text(self) -> str:
+        cpu = self.session.machine.state.cpu
+        if self.player:
+            return f"lesson {self.player.done}/{len(self.player.lesson.steps)} pfn[cpu{cpu}]> "
+        return f"pfn[cpu{cpu}]> "
+
     def run(self) -> int:
         self.banner()
+        if self.player:
+            self.say(f"# {self.player.lesson.title}\n\n{self.player.lesson.intro}\n\n"
+                     + LESSON_KEYS)
         while True:
             self.prompts += 1
             try:
-                line = self.prompt.prompt(f"pfn[cpu{self.session.machine.state.cpu}]> ")
+                line = self.prompt.prompt(self.prompt_text())
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return 0
             if line.strip() in ("quit", "exit"):
                 return 0
+            if self.player and self.lesson_key(line.strip()):
+                continue
             result = self.session.execute(line)
             if result is not None:
                 print_result(result, self.output)
 
+    def lesson_key(self, line: str) -> bool:
+        """Handle a lesson key; False when the line is an ordinary command."""
+        player = self.player
+        assert player is not None
+        if line in ("", "n", "next"):
+            outcome = player.next()
+            self.say(step_text(player, outcome) if outcome else
+                     "End of the lesson: q leaves it, p steps back.")
+        elif line in ("p", "prev", "back"):
+            self.say(f"back to step {player.done}" if player.previous() else
+                     "already at the start")
+        elif line in ("l", "list"):
+            self.say("\n".join(f"{'▶' if i == player.done else ' '} {i + 1}. {s.title}"
+                               for i, s in enumerate(player.lesson.steps)))
+        elif line.startswith("g ") and line[2:].strip().isdigit():
+            target = int(line[2:]) - 1
+            if not 0 <= target < len(player.lesson.steps):
+                self.say(f"error: steps are 1..{len(player.lesson.steps)}")
+            else:
+                for outcome in player.run_to(target):
+                    self.say(step_text(player, outcome))
+                self.say(f"at step {player.done}")
+        elif line == "q":
+            self.player = None
+            self.say("left the lesson; the machine stays as it is")
+        else:
+            return False
+        return True
 
-def run_piped(stream: TextIO, out: TextIO, err: TextIO) -> int:
-    """Non-interactive: the same as ``pfnconsole run - --keep-going``."""
+
+def run_piped(stream: TextIO, out: TextIO, err: TextIO, lesson: Lesson | None = None) -> int:
+    """Non-interactive: play the lesson through, then as ``pfnconsole run - --keep-going``."""
     from .cli import run_script
-    return run_script(stream, "<stdin>", as_json=False, keep_going=True, out=out, err=err)
+    session = Session()
+    status = 0
+    if lesson is not None:
+        player = Player(lesson, session)
+        out.write(f"# {lesson.title}\n\n{lesson.intro}\n\n")
+        while not player.finished:
+            outcome = player.next()
+            assert outcome is not None
+            out.write(step_text(player, outcome) + "\n\n")
+            status |= not outcome.ok
+    return run_script(stream, "<stdin>", as_json=False, keep_going=True, out=out, err=err,
+                      session=session) or int(status)
 
 
-def main() -> int:
+def main(lesson: str | None = None, session: Session | None = None) -> int:
+    loaded = None
+    if lesson:
+        from .lessons import load
+        loaded = load(lesson)
     if not sys.stdin.isatty():
-        return run_piped(sys.stdin, sys.stdout, sys.stderr)
-    return Repl().run()
+        return run_piped(sys.stdin, sys.stdout, sys.stderr, loaded)
+    return Repl(session, lesson=loaded).run()

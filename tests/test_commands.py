@@ -82,11 +82,11 @@ def test_issue_forms_in_sequence():
 
 def test_every_help_example_runs():
     for cmd in COMMANDS.values():
+        # as `help` says: in order, on a machine with pmem0 registered and mapped
+        s = Session()
+        s.execute("register pmem0 0x100000000 4G")
+        s.execute("kmap 0x100600 dev")
         for example in cmd.examples:
-            s = Session()
-            # give examples that act on state something to act on
-            s.execute("register pmem0 0x100000000 4G")
-            s.execute("kmap 0x100600 dev")
             r = s.execute(example)
             assert r is not None and r.ok, f"help {cmd.name}: {example!r} -> {r.error}"
 

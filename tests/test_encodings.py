@@ -195,15 +195,17 @@ def test_flags_accepted_forms():
 
 def test_codec_for():
     kw = dict(page_shift=12, max_physmem_bits=46, vmemmap_base=VMEMMAP_L4, struct_page_size=64)
-    assert ABIS == ("v5", "pfn_t", "sg")
+    assert ABIS == ("v5", "v5rfc", "pfn_t", "sg")
     assert isinstance(codec_for("v5", kver=None, **kw), V5PfnT)
+    assert not codec_for("v5", kver=None, **kw).rfc_pfn_map
+    assert codec_for("v5rfc", kver=None, **kw).rfc_pfn_map
     assert codec_for("v5", kver=None, rfc_pfn_map=True, **kw).rfc_pfn_map
     assert codec_for("pfn_t", kver=None, **kw).kver == "4.16"
     assert codec_for("PFN_T", kver="4.9", **kw).kver == "4.9"
     assert codec_for("sg", kver=None, **kw).kver == "6.2"
     for abi in ABIS:
-        assert codec_for(abi, kver=None, **kw).name == abi
-    with pytest.raises(EngineError, match=r"v5 \| pfn_t \| sg"):
+        assert codec_for(abi, kver=None, **kw).name == abi.removesuffix("rfc")
+    with pytest.raises(EngineError, match=r"v5 \| v5rfc \| pfn_t \| sg"):
         codec_for("pfn", kver=None, **kw)
 
 
@@ -227,7 +229,7 @@ def test_codec_for():
         pytest.param(lambda: MergedPfnT("4.5").encode(1, ["special"]),
                      ["pfn_t v4.5 has no PFN_SPECIAL (added in v4.16)", "sg_chain sg_last dev map"],
                      id="special-4.5"),
-        pytest.param(lambda: V5PfnT().encode(1, ["map"]), ["__pfn_t v5", "PFN_MAP", "rfc_pfn_map"],
+        pytest.param(lambda: V5PfnT().encode(1, ["map"]), ["__pfn_t v5", "PFN_MAP", "abi=v5rfc"],
                      id="map-v5"),
         pytest.param(lambda: V5PfnT().encode(1, ["special"]), ["PFN_SPECIAL", "v4.16"], id="special-v5"),
         pytest.param(lambda: V5PfnT().encode(1, ["end"]), ["SG_END", "sg_last"], id="end-v5"),

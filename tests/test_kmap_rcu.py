@@ -87,6 +87,7 @@ def test_teardown_waits_for_earlier_readers_only():
     m = Machine()
     three_ranges(m)
     r = kmap(m, 0x1000600, DEV)                    # reader on cpu0 holds pmem0
+    m.set_cpu(3)                                   # the teardown runs elsewhere
     t = m.teardown_kmap("pmem0")
     assert t.state == "waiting" and t.waiting_cpus == (0,) and len(t.waiting_readers) == 1
     assert m.state.ranges["pmem0"].state == "unlinked"
@@ -110,7 +111,9 @@ def test_nested_reader_on_the_same_cpu_delays_the_grace_period():
     m = Machine()
     three_ranges(m)
     a = kmap(m, 0x1000600, DEV)
+    m.set_cpu(3)
     t = m.teardown_kmap("pmem0")
+    m.set_cpu(0)
     b = kmap(m, 0x1100600, DEV)  # same CPU, nested inside a: no quiescent state yet
     u = m.kunmap_atomic_pfn_t(a.addr)
     assert u.freed == () and m.state.ranges["pmem0"].state == "unlinked"
@@ -134,7 +137,7 @@ def test_use_after_free_is_reported():
     assert m.identify(r.addr).verdict == "ok"
     m.kunmap_atomic_pfn_t(r.addr)
     assert m.identify(r.addr).verdict == "unprotected"
-    m.teardown_kmap("pmem0")
+    m.teardown_kmap("pmem0")  # no reader left: freed at once
     ident = m.identify(r.addr)
     assert ident.verdict == "use-after-free" and ident.range == "pmem0"
 
@@ -162,15 +165,33 @@ def test_refusals_change_nothing(op, needle):
     assert m.fingerprint() == before and m.history_len == n
 
 
-def test_register_blocks_while_a_teardown_waits():
+def test_register_lock_is_dropped_before_the_grace_period():
+    # mm/kmap_pfn.c unlocks register_lock right after list_del_rcu(): registering and
+    # tearing down go on while synchronize_rcu() waits
     m = Machine()
     three_ranges(m)
     kmap(m, 0x1000600, DEV)
-    m.teardown_kmap("pmem0")
-    with pytest.raises(EngineError, match="register_lock"):
-        m.register("pmem3", 0x1300000000, GiB)
+    m.set_cpu(1)
+    assert m.teardown_kmap("pmem0").state == "waiting"
+    m.register("pmem3", 0x1300000000, GiB)
+    assert m.teardown_kmap("pmem1").state == "waiting"  # cpu0 still in its reader
     with pytest.raises(EngineError, match="already being torn down"):
         m.teardown_kmap("pmem0")
+    assert len(m.state.rcu.gps) == 2
+    assert not m.check_invariants()
+
+
+def test_teardown_runs_outside_any_reader():
+    m = Machine()
+    three_ranges(m)
+    kmap(m, 0x1000600, DEV)
+    t = m.teardown_kmap("pmem1")  # cpu0 is in a reader: the unbind runs on cpu1
+    assert t.cpu == 1 and t.state == "waiting" and t.waiting_cpus == (0,)
+    for cpu in (1, 2, 3):
+        m.set_cpu(cpu)
+        kmap(m, 0x1200600, DEV)
+    with pytest.raises(EngineError, match="every CPU is inside"):
+        m.teardown_kmap("pmem2")
 
 
 def test_kunmap_on_the_wrong_cpu_is_refused():

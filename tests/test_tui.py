@@ -133,6 +133,27 @@ def test_sweep_is_flat_for_the_section_path():
     assert len({r[3] for r in rows}) == 1  # section loads do not depend on N
 
 
+async def test_lesson_playback_steps_forward_and_back():
+    from pfnconsole.lessons import load
+    lesson = load("1")
+    app = PfnApp(lesson=lesson)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        start = app.session.machine.fingerprint()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.player.done == 1 and app.player.outcomes[0].ok
+        assert "step 1/" in text(app, "#lesson")
+        while not app.player.finished:
+            await pilot.press("f5")
+            await pilot.pause()
+        assert all(o.ok for o in app.player.outcomes)
+        for _ in range(len(lesson.steps)):
+            await pilot.press("f8")
+            await pilot.pause()
+        assert app.player.done == 0 and app.session.machine.fingerprint() == start
+
+
 # --- snapshots (plain def: snap_compare runs the app itself) ---------------------------------
 
 @pytest.fixture

@@ -16,7 +16,8 @@ KVERS = ("4.2", "4.5", "4.11", "4.16", "4.20", "5.3", "5.4", "5.11", "5.12", "6.
 """Versions where a modelled constant changes (kernel-facts.md), offered for kver=."""
 
 FLAG_NAMES = {
-    "v5": ("dev", "sg_chain", "sg_last", "map"),
+    "v5": ("dev", "sg_chain", "sg_last"),
+    "v5rfc": ("dev", "map", "sg_chain", "sg_last"),
     "pfn_t": ("dev", "map", "special", "sg_chain", "sg_last"),
     "sg": ("end", "chain", "dma_bus"),
 }
@@ -73,7 +74,8 @@ def _option_values(cmd: Command, key: str) -> list[tuple[str, str]]:
     if opt is None:
         return []
     if key == "abi":
-        return [("v5", "2015 __pfn_t"), ("pfn_t", "merged v4.5-v6.16"), ("sg", "page_link")]
+        return [("v5", "2015 __pfn_t"), ("v5rfc", "__pfn_t + the RFC's PFN_MAP"),
+                ("pfn_t", "merged v4.5-v6.16"), ("sg", "page_link")]
     if key == "kver":
         return [(v, "kernel version") for v in KVERS]
     if key == "page":

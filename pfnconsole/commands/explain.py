@@ -62,7 +62,7 @@ def _scan_rows(steps: tuple[Step, ...], ranges: dict[str, tuple[int, int, int]],
         start, end, base = ranges.get(st.name, (0, -1, 0))
         if kva:
             test = (f"base {hx(base)} <= addr < base+size" if st.hit else
-                    ("addr < kmap->base" if addr < base else "addr >= base + resource_size(res)"))
+                    ("addr < kmap->base" if addr < base else "addr >= base + resource_size"))
         elif st.hit:
             test = f"res->start <= {hx(addr)} <= res->end"
         elif addr < start:
@@ -143,8 +143,9 @@ def explain_kunmap(r: KunmapResult, ranges: dict[str, tuple[int, int, int]]) -> 
 def explain_teardown(r: TeardownResult) -> list[str]:
     lines = [f"teardown_kmap({r.name}): the devres action run on driver unbind,",
              f"  {KMAP_PFN_C}",
-             _row("mutex_lock(&register_lock)", "held for the whole teardown"),
+             _row("mutex_lock(&register_lock)", "serialises list updates"),
              _row(f"list_del_rcu(&kmap->list)", f"readers starting now miss it; {RCULIST_H}"),
+             _row("mutex_unlock(&register_lock)", "others may register or tear down now"),
              _row("synchronize_rcu()", f"grace period {r.gp}: waits for every CPU that was in "
                   "a read-side section")]
     if r.state == "freed":

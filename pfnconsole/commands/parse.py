@@ -26,6 +26,8 @@ class Words:
     args: list[str] = field(default_factory=list)
     options: dict[str, list[str]] = field(default_factory=dict)
     line: str = ""
+    raw: str = ""
+    """Everything after the verb exactly as typed (comments included), for pasted text."""
 
 
 def strip_comment(line: str) -> str:
@@ -42,7 +44,8 @@ def tokenize(line: str) -> Words | None:
     if any(ord(c) < 32 and c not in "\t" for c in text):
         raise ParseError("the line holds control characters")
     parts = text.split()
-    words = Words(parts[0].lower(), line=text)
+    words = Words(parts[0].lower(), line=text,
+                  raw=line.strip()[len(parts[0]):].strip())
     for part in parts[1:]:
         if "=" in part:
             key, _, value = part.partition("=")

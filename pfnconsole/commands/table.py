@@ -8,14 +8,17 @@ parses its arguments, calls the engine and builds a ``Result``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
 from ..core.encodings import ABIS, Decoded
 from ..core.errors import EngineError
 from ..core.machine import Machine, MachineSpec
-from ..core.sparse import flag_letters
+from ..core.sparse import SectionFlags, flag_letters
 from .parse import ParseError, Words, parse_number, parse_size_at, tokenize
+
+if TYPE_CHECKING:
+    from .journal import Journal
 from .result import Result, error
 
 
@@ -54,6 +57,8 @@ class Command:
     params: tuple[Param, ...] = ()
     options: tuple[Option, ...] = ()
     mutates: bool = False
+    raw_text: bool = False
+    """The command reads pasted text itself (no word or option checks)."""
 
 
 def hx(n: int | None) -> str:
@@ -84,6 +89,11 @@ class Session:
     """The last result with a kernel code path behind it, for `explain`."""
     radix: int = 16
     """Output radix for pfns and values (`set radix`); addresses always print in hex."""
+    journal: "Journal | None" = None
+    """Where accepted commands are appended (fsync'd) for --resume."""
+    accepted: list[str] = field(default_factory=list)
+    """Every accepted command of this session, in order (what `save` writes)."""
+    _loading: list[str] | None = None
 
     def num(self, n: int | None) -> str:
         if n is None:
@@ -104,11 +114,13 @@ class Session:
             hint = f"; did you mean {' or '.join(near)}?" if near else "; `help` lists commands"
             return error(words.verb, f"unknown command {words.verb!r}{hint}")
         try:
-            check_words(cmd, words)
+            if not cmd.raw_text:
+                check_words(cmd, words)
             result = cmd.run(self, words)
         except EngineError as e:
             return error(cmd.name, str(e))
         if result.ok:
+            self._record(cmd.name, line)
             self.last = result
             if result.source is not None:
                 self.last_path = result
@@ -116,13 +128,38 @@ class Session:
                 self.last_path = None  # the state it explained is gone
         return result
 
+    def _record(self, verb: str, line: str) -> None:
+        if verb in ("save", "load"):
+            return
+        if self._loading is not None:
+            self._loading.append(line.strip())
+            return
+        self.accepted.append(line.strip())
+        if self.journal is not None:
+            self.journal.append(line)
+
+    def resume(self, lines: list[tuple[int, str]]) -> list[str]:
+        """Replay a journal's commands; the problems found (normally none)."""
+        problems = []
+        journal, self.journal = self.journal, None
+        try:
+            for n, text in lines:
+                r = self.execute(text)
+                if r is not None and not r.ok:
+                    problems.append(f"line {n}: {r.error}")
+        finally:
+            self.journal = journal
+        return problems
+
     def query(self, line: str) -> Result:
         """Run a read-only command for a view: the answer, without becoming `last`."""
-        last, last_path = self.last, self.last_path
+        last, last_path, journal, accepted = self.last, self.last_path, self.journal, self.accepted
+        self.journal, self.accepted = None, []
         try:
             result = self.execute(line)
         finally:
             self.last, self.last_path = last, last_path
+            self.journal, self.accepted = journal, accepted
         assert result is not None
         return result
 
@@ -173,7 +210,16 @@ def ok(cmd: str, echo: str, data: dict, lines: list[str], parsed: dict,
 # --- machine -------------------------------------------------------------------------------
 
 def run_machine(s: Session, w: Words) -> Result:
+    if w.args and w.args[0].lower() == "from-log":
+        from .logs import run_machine_from_log
+        return run_machine_from_log(s, w)
     arch = w.args[0] if w.args else "x86_64"
+    if len(w.args) > 1:
+        raise ParseError(f"machine: unexpected {w.args[1]!r} (usage: machine [ARCH] key=value…"
+                         " or machine from-log FILE)")
+    if "arch" in w.options:
+        raise ParseError("machine: arch= goes with `machine from-log FILE`; "
+                         "otherwise name the arch first: machine arm64 …")
     parsed: dict = {"arch": arch}
     kw: dict = {"arch": arch}
     if (v := opt(w, "ram")) is not None:
@@ -243,8 +289,12 @@ def run_info(s: Session, w: Words) -> Result:
 
 
 def run_e820(s: Session, w: Words) -> Result:
-    pm = s.machine.state.physmap
-    lines = ["BIOS-provided physical RAM map:"] + [r.e820_line() for r in pm.ranges]
+    st = s.machine.state
+    pm = st.physmap
+    if st.spec.pmem:  # carved like memmap=SIZE!START: the kernel prints the edited map
+        lines = ["user-defined physical RAM map:"] + [r.e820_line("user") for r in pm.ranges]
+    else:
+        lines = ["BIOS-provided physical RAM map:"] + [r.e820_line() for r in pm.ranges]
     data = {"ranges": [{"start": r.start, "end": r.end, "type": int(r.type),
                         "label": r.type.label} for r in pm.ranges]}
     return ok("e820", "", data, lines, {})
@@ -367,8 +417,13 @@ def run_teardown(s: Session, w: Words) -> Result:
     name = w.args[0]
     r = s.machine.teardown_kmap(name)
     data = {"name": name, "state": r.state, "gp": r.gp, "waiting_for": len(r.waiting_readers),
-            "waiting_cpus": list(r.waiting_cpus), "waiting_readers": list(r.waiting_readers)}
-    lines = [f"list_del_rcu({name}): new readers can no longer find it",
+            "waiting_cpus": list(r.waiting_cpus), "waiting_readers": list(r.waiting_readers),
+            "cpu": r.cpu}
+    lines = []
+    if r.cpu != s.machine.state.cpu:
+        lines.append(f"cpu{s.machine.state.cpu} is inside a reader and synchronize_rcu() "
+                     f"sleeps, so the unbind runs on cpu{r.cpu}")
+    lines += [f"list_del_rcu({name}): new readers can no longer find it",
              f"synchronize_rcu(): grace period {r.gp}"]
     if r.state == "freed":
         lines.append("  no CPU was in a reader: grace period over, kfree() done")
@@ -480,7 +535,8 @@ def run_sections(s: Session, w: Words) -> Result:
         lines.append(f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
                      f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}")
         full = (1 << a.subsections_per_section) - 1
-        for nr in sorted({run.first, run.last}):
+        has_subsections = bool(sp.era.flags & SectionFlags.IS_EARLY)  # subsection hotplug era
+        for nr in sorted({run.first, run.last}) if has_subsections else ():
             bits = sp.subsection_map(nr, st.physmap)
             if bits != full:
                 runs[-1].setdefault("partial", {})[str(nr)] = bits
@@ -548,6 +604,10 @@ def run_encode(s: Session, w: Words) -> Result:
 
 
 def run_decode(s: Session, w: Words) -> Result:
+    if not _is_value_decode(w):
+        from .logs import run_decode_log
+        return run_decode_log(s, w.raw)
+    check_words(COMMANDS["decode"], w)
     value = parse_number(w.args[0], "VALUE")
     abi = (opt(w, "abi") or "v5").lower()
     kver = opt(w, "kver")
@@ -559,6 +619,17 @@ def run_decode(s: Session, w: Words) -> Result:
     lines += [f"  note: {n}" for n in d.notes]
     return ok("decode", f"decode value={s.num(value)} abi={abi}", data, lines,
               {"value": value, "abi": abi, "kver": kver})
+
+
+def _is_value_decode(w: Words) -> bool:
+    """`decode 0x… [abi=…]` takes a value apart; anything else is pasted log text."""
+    if len(w.args) != 1 or set(w.options) - {"abi", "kver"}:
+        return False
+    try:
+        parse_number(w.args[0])
+    except ParseError:
+        return False
+    return True
 
 
 def _field_lines(s: "Session", d: Decoded) -> list[str]:
@@ -609,6 +680,52 @@ def run_explain(s: Session, w: Words) -> Result:
               lines, {})
 
 
+def run_save(s: Session, w: Words) -> Result:
+    import os
+    from pathlib import Path
+    path = Path(w.args[0]).expanduser()
+    body = "# pfnconsole session: `pfnconsole run FILE` or `load FILE` replays it\n" + \
+        "".join(line + "\n" for line in s.accepted)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ParseError(f"save: cannot write {path}: {e.strerror}") from None
+    return ok("save", f"save {path}", {"path": str(path), "commands": len(s.accepted)},
+              [f"wrote {len(s.accepted)} command(s) to {path}"], {"path": str(path)})
+
+
+def run_load(s: Session, w: Words) -> Result:
+    from pathlib import Path
+
+    from .journal import read_commands
+    path = Path(w.args[0]).expanduser()
+    try:
+        if path.stat().st_size > 64 << 20:
+            raise ParseError(f"load: {path} is over 64 MiB")
+        lines = read_commands(path)
+    except OSError as e:
+        raise ParseError(f"load: cannot read {path}: {e.strerror}") from None
+    token = s.machine.snapshot()
+    saved = (s.radix, s.last, s.last_path)
+    s._loading = []
+    try:
+        for n, text in lines:
+            r = s.execute(text)
+            if r is not None and not r.ok:
+                s.machine.restore(token)
+                s.radix, s.last, s.last_path = saved
+                raise ParseError(f"{path}:{n}: error: {r.error} (nothing was loaded)")
+        done = s._loading
+    finally:
+        s._loading = None
+    for text in done:
+        s._record("", text)
+    return ok("load", f"load {path}", {"path": str(path), "commands": len(lines)},
+              [f"ran {len(lines)} command(s) from {path}"], {"path": str(path)})
+
+
 def run_help(s: Session, w: Words) -> Result:
     if w.args:
         name = w.args[0].lower()
@@ -618,7 +735,8 @@ def run_help(s: Session, w: Words) -> Result:
         lines = ["NAME", f"    {cmd.name} - {cmd.summary}", "", "SYNOPSIS",
                  f"    {cmd.synopsis}", "", "DESCRIPTION"]
         lines += [f"    {ln}" for ln in cmd.description.splitlines()]
-        lines += ["", "EXAMPLES"] + [f"    {e}" for e in cmd.examples]
+        lines += ["", "EXAMPLES (run in order, on a machine with pmem0 registered and "
+                  "mapped)"] + [f"    {e}" for e in cmd.examples]
         return ok("help", "", {"command": cmd.name, "synopsis": cmd.synopsis,
                                "examples": list(cmd.examples)}, lines, {"command": name})
     cats: dict[str, list[Command]] = {}
@@ -645,16 +763,18 @@ _COMMANDS = [
     Command(
         "machine", M, "build a machine (arch, RAM, pmem, kernel version)",
         "machine [ARCH] [ram=SIZE] [pmem=SIZE@START|none ...] [kver=X.Y] [page=4K|16K|64K] "
-        "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N]",
+        "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N] | machine from-log FILE [arch=A]",
         "Replace the machine with a new one. ARCH is one of " + ", ".join(ARCH_NAMES) + ".\n"
         "ram= is usable RAM (x86 adds the usual holes below 4 GiB); pmem= carves persistent\n"
         "memory like memmap=SIZE!START (e820 type 12); without it two 4 GiB type-7 ranges\n"
         "follow RAM. kver= picks era-dependent constants (direct-map base, section flags,\n"
-        "arm64 SECTION_SIZE_BITS). No per-page state is allocated, so 64 TiB is cheap.",
+        "arm64 SECTION_SIZE_BITS). No per-page state is allocated, so 64 TiB is cheap.\n"
+        "`machine from-log FILE` builds the machine from a boot log's e820/`user:` map (or\n"
+        "its memory node ranges), persistent-memory ranges included.",
         ("machine x86_64", "machine x86_64-5level ram=64T pmem=4G@0x500000000",
          "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse"),
-        run_machine, (Param("ARCH", "arch", optional=True),),
-        (Option("ram", N), Option("pmem", "sizeat", repeat=True), Option("kver", "word"),
+        run_machine, (Param("ARCH", "arch", optional=True), Param("FILE", "word", optional=True)),
+        (Option("arch", "word"), Option("ram", N), Option("pmem", "sizeat", repeat=True), Option("kver", "word"),
          Option("page", "word", tuple(PAGE_SIZES)), Option("struct_page", N),
          Option("memmodel", "word", ("vmemmap", "sparse")), Option("cpus", N)),
         mutates=True),
@@ -669,8 +789,7 @@ _COMMANDS = [
         "register NAME START SIZE [base=KVA]",
         "Register physical [START, START+SIZE-1] with the kernel virtual address it is\n"
         "mapped at (default: the next free spot in vmalloc space). list_add_rcu() puts it at\n"
-        "the head, so it is scanned first. Overlapping ranges and duplicate names are refused;\n"
-        "while a teardown waits for a grace period, register_lock is held and this would sleep.",
+        "the head, so it is scanned first. Overlapping ranges and duplicate names are refused.",
         ("register pmem1 0x440000000 4G", "register pmem2 0x540000000 4G base=0xffffc90400000000"),
         run_register, (Param("NAME", NAME), Param("START", N), Param("SIZE", N)),
         (Option("base", N),), mutates=True),
@@ -698,7 +817,8 @@ _COMMANDS = [
         "teardown NAME",
         "Unlink the range (new readers cannot find it), start a grace period and free the\n"
         "range once every CPU that was in a read-side section has left it. Answers 'freed'\n"
-        "at once when no reader is open, else 'waiting'.",
+        "at once when no reader is open, else 'waiting'. The unbind runs on the current CPU,\n"
+        "or on an idle one when the current CPU is inside a reader (synchronize_rcu() sleeps).",
         ("teardown pmem0",), run_teardown, (Param("NAME", "range"),), mutates=True),
     Command("cpu", K, "show or switch the current CPU", "cpu [N]",
             "kmap/kunmap run on the current CPU; each CPU has its own RCU nesting.",
@@ -727,20 +847,24 @@ _COMMANDS = [
             ("sections",), run_sections),
     Command(
         "encode", E, "build a pfn value in one of the encodings",
-        "encode PFN [FLAG...] [abi=v5|pfn_t|sg] [kver=X.Y]",
-        "v5: the 2015 __pfn_t (flags in the low PAGE_SHIFT bits). pfn_t: the merged type,\n"
+        "encode PFN [FLAG...] [abi=v5|v5rfc|pfn_t|sg] [kver=X.Y]",
+        "v5: the 2015 __pfn_t (flags in the low PAGE_SHIFT bits); v5rfc adds the same\n"
+        "night's RFC PFN_MAP (bit 3). pfn_t: the merged type,\n"
         "flags in the top bits (v4.5 .. v6.16; SPECIAL from v4.16). sg: scatterlist\n"
         "page_link, a struct page pointer with SG_CHAIN/SG_END in bits 0-1.",
         ("encode 0x100600 dev abi=v5", "encode 0x100600 dev map abi=pfn_t kver=4.16",
          "encode 0x100600 end abi=sg"),
         run_encode, (Param("PFN", N), Param("FLAG", FLAG, optional=True, variadic=True)),
         (Option("abi", "word", ABIS), Option("kver", "word"))),
-    Command("decode", E, "take a pfn value apart, bit by bit",
-            "decode VALUE [abi=v5|pfn_t|sg] [kver=X.Y]",
-            "The pfn, the flags and what they mean, with every bit field of the layout.",
+    Command("decode", E, "take a pfn value apart, or decode pasted kernel log text",
+            "decode VALUE [abi=v5|v5rfc|pfn_t|sg] [kver=X.Y] | decode LOG TEXT…",
+            "With one number: the pfn, the flags and what they mean, with every bit field of\n"
+            "the layout. With anything else: the text is read as kernel log lines (dump_page,\n"
+            "Bad page state, Memory failure, fs_dax traces, e820 maps, page faults …) and each\n"
+            "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.",
             ("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004"),
             run_decode, (Param("VALUE", N),),
-            (Option("abi", "word", ABIS), Option("kver", "word"))),
+            (Option("abi", "word", ABIS), Option("kver", "word")), raw_text=True),
     Command("explain", V, "the kernel code path behind the last result", "explain",
             "Step by step, with the nodes the list walk touched, the section macros beside\n"
             "them, and the kernel source file each step comes from.",
@@ -750,6 +874,15 @@ _COMMANDS = [
             "hex and input keeps its own syntax (0x for hex).",
             ("set radix 10", "set radix 16", "set"), run_set,
             (Param("NAME", "setting", optional=True), Param("VALUE", "radix", optional=True))),
+    Command("save", S, "write this session's commands to a script", "save FILE",
+            "Every accepted command so far, one a line; `load FILE` or `pfnconsole run FILE`\n"
+            "replays it. The file is replaced atomically.",
+            ("save /tmp/pfn-session.pfn",), run_save, (Param("FILE", "word"),)),
+    Command("load", S, "replay a script into this session, all or nothing", "load FILE",
+            "Runs each line of FILE as a command. If one fails, the machine goes back to\n"
+            "how it was before `load` and the error names the file and line.",
+            ("save /tmp/pfn-session.pfn", "reset", "load /tmp/pfn-session.pfn"), run_load,
+            (Param("FILE", "word"),), mutates=True),
     Command("undo", S, "take back the last change", "undo",
             "Restores the whole machine as it was before the last command that changed it.",
             ("undo",), run_undo),

@@ -23,7 +23,7 @@ from typing import ClassVar, Iterable, Union
 from .errors import EngineError
 from .kver import parse_kver
 
-ABIS = ("v5", "pfn_t", "sg")
+ABIS = ("v5", "v5rfc", "pfn_t", "sg")
 
 U64_MAX = (1 << 64) - 1
 BITS_PER_LONG_LONG = 64
@@ -342,7 +342,7 @@ class V5PfnT(_CodecBase):
 
     def _missing(self, key: str) -> tuple[str, str] | None:
         if key == "map":
-            return "PFN_MAP", "bit 3 comes from the Aug-2015 RFC register_dev_memmap patch; enable rfc_pfn_map"
+            return "PFN_MAP", "bit 3 comes from the Aug-2015 RFC register_dev_memmap patch; use abi=v5rfc"
         if key == "special":
             return "PFN_SPECIAL", "that is a merged pfn_t flag, v4.16+"
         if key in ("end", "sg_end"):
@@ -390,7 +390,7 @@ class V5PfnT(_CodecBase):
             parts = []
             if 3 in bits and not self.rfc_pfn_map:
                 parts.append("bit 3 is set: PFN_MAP (bit 3) exists only in the Aug-2015 RFC"
-                             " register_dev_memmap patch; enable rfc_pfn_map")
+                             " register_dev_memmap patch; use abi=v5rfc")
                 bits = [b for b in bits if b != 3]
             if bits:
                 defined = ", ".join(f"{b.bit_length() - 1} {n}" for b, n in self._kernel_names())
@@ -813,11 +813,12 @@ def codec_for(
     ``rfc_pfn_map`` applies to v5 only; ``vmemmap_base``/``struct_page_size`` to sg only.
     """
     key = abi.strip().lower() if isinstance(abi, str) else None
-    if key == "v5":
-        return V5PfnT(page_shift=page_shift, max_physmem_bits=max_physmem_bits, rfc_pfn_map=rfc_pfn_map)
+    if key in ("v5", "v5rfc"):
+        return V5PfnT(page_shift=page_shift, max_physmem_bits=max_physmem_bits,
+                      rfc_pfn_map=rfc_pfn_map or key == "v5rfc")
     if key == "pfn_t":
         return MergedPfnT(kver=kver or "4.16", page_shift=page_shift, max_physmem_bits=max_physmem_bits)
     if key == "sg":
         return PageLink(kver=kver or "6.2", page_shift=page_shift, max_physmem_bits=max_physmem_bits,
                         vmemmap_base=vmemmap_base, struct_page_size=struct_page_size)
-    raise EngineError(f"unknown abi {abi!r}; choose v5 | pfn_t | sg")
+    raise EngineError(f"unknown abi {abi!r}; choose v5 | v5rfc | pfn_t | sg")

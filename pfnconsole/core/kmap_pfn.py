@@ -2,8 +2,8 @@
 
 Mirrors mm/kmap_pfn.c from "[PATCH v5 2/5] allow mapping page-less memremaped areas into
 KVA" (kernel-facts.md §0.2): ``struct kmap { list; res; dev; base; }`` on a global
-``ranges`` list; registration is list_add_rcu() (insert after the head), teardown is
-list_del_rcu() then synchronize_rcu() then kfree(), all under ``register_lock``.
+``ranges`` list; registration is list_add_rcu() (insert after the head) under ``register_lock``;
+teardown is list_del_rcu() under the lock, then synchronize_rcu() and kfree() outside it.
 """
 
 from __future__ import annotations
@@ -101,22 +101,20 @@ class KmapList:
     def scan_kva(self, addr: int) -> tuple[KmapRange | None, list[Step], PathCost]:
         """kunmap_atomic_pfn_t()'s loop: is ``addr`` inside some range's [base, base+size)?
 
-        Loads per node: the reaching pointer, ``kmap->base``, ``kmap->res``, then
-        ``res->start`` and ``res->end`` for resource_size() when ``addr >= base``.
+        The C test is ``addr < kmap->base + resource_size(kmap->res) && addr >= kmap->base``:
+        its left side comes first, so every node costs the reaching pointer,
+        ``kmap->base``, ``kmap->res``, ``res->start`` and ``res->end``.  A miss also reads
+        the last ``next`` that leads back to the head.
         """
         steps: list[Step] = []
         total = 0
         t_all = time.perf_counter_ns()
         for i, node in enumerate(self.nodes, 1):
             t0 = time.perf_counter_ns()
-            loads = 2
-            hit = False
-            if addr >= node.base:
-                loads += 3
-                hit = addr < node.base + node.size
+            hit = node.base <= addr < node.base + node.size
             ns = time.perf_counter_ns() - t0
-            steps.append(Step(i, node.name, hit, loads, ns))
-            total += loads
+            steps.append(Step(i, node.name, hit, 5, ns))
+            total += 5
             if hit:
                 return node, steps, PathCost("list", i, total, time.perf_counter_ns() - t_all,
                                              addr)

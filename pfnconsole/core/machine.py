@@ -22,7 +22,7 @@ from .encodings import V5PfnT, codec_for, Decoded
 from .errors import EngineError
 from .kmap_pfn import KmapList, KmapRange, Step, check_new_range
 from .memmap import MemMap
-from .physmap import GiB, E820Type, PhysMap, default_physmap
+from .physmap import GiB, E820Type, PhysMap, default_physmap, physmap_from_ranges
 from .rcu import Rcu
 from .section_table import SectionTable
 from .sparse import MemSection, SparseMem
@@ -42,6 +42,11 @@ class MachineSpec:
     memmodel: str = "vmemmap"
     """'vmemmap' (SPARSEMEM_VMEMMAP) or 'sparse' (classic SPARSEMEM)."""
     cpus: int = 4
+    e820: tuple[tuple[int, int, int], ...] | None = None
+    """Explicit (start, end inclusive, e820 type) ranges, e.g. from a boot log; overrides
+    ram= and pmem=."""
+    origin: str = ""
+    """Where the layout came from, for display (e.g. 'boot.log lines 3-17')."""
 
 
 @dataclass
@@ -136,6 +141,8 @@ class TeardownResult:
     gp: int
     waiting_cpus: tuple[int, ...]
     waiting_readers: tuple[int, ...]
+    cpu: int
+    """Where the unbind ran: the current CPU unless it was inside a reader."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,10 @@ def _build_state(spec: MachineSpec) -> State:
     kver = parse_kver(spec.kver) if spec.kver else DEFAULT_KVER
     arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
                         struct_page_size=spec.struct_page)
-    physmap = default_physmap(spec.ram, spec.pmem, low_layout=spec.arch.startswith("x86_64"))
+    if spec.e820 is not None:
+        physmap = physmap_from_ranges(spec.e820)
+    else:
+        physmap = default_physmap(spec.ram, spec.pmem, low_layout=spec.arch.startswith("x86_64"))
     if physmap.top > 1 << arch.max_physmem_bits:
         raise EngineError(
             f"the memory map reaches {physmap.top - 1:#x}, beyond MAX_PHYSMEM_BITS="
@@ -324,12 +334,6 @@ class Machine:
     def _op_register(self, name: str, start: int, size: int, base: int | None
                      ) -> RegisterResult:
         s = self.state
-        if s.rcu.gps:
-            gp = next(iter(s.rcu.gps.values()))
-            raise EngineError(
-                f"register_lock is held by {gp.who} (synchronize_rcu() waiting on cpu "
-                f"{', '.join(map(str, sorted(gp.waiting_cpus)))}); in the kernel this call "
-                "would sleep until that grace period ends: kunmap those readers first")
         if base is None:
             base = s.next_base
         check_new_range(name, start, size, base, s.ranges, s.arch.max_physmem_bits)
@@ -446,8 +450,9 @@ class Machine:
         other = [m for m in s.mappings if m.addr == addr]
         if other:
             raise EngineError(
-                f"the mapping at {addr:#x} was taken on cpu{other[-1].cpu}; kmap_atomic "
-                f"mappings belong to their CPU (preemption is off): `cpu {other[-1].cpu}` first")
+                f"the mapping at {addr:#x} was taken on cpu{other[-1].cpu}; its RCU reader "
+                "belongs to that CPU (the model is non-preemptible RCU, so the reader cannot "
+                f"migrate): `cpu {other[-1].cpu}` first")
         raise EngineError(
             f"no open mapping at {addr:#x}: kunmap_atomic_pfn_t() here would call "
             "rcu_read_unlock() with no matching lock" + self._open_hint())
@@ -472,7 +477,8 @@ class Machine:
                 notes.append(
                     f"{mapping.range} is no longer on the list (teardown in progress), so "
                     "kunmap_atomic_pfn_t() does not recognise this device address and calls "
-                    "kunmap_atomic() on it (harmless without HIGHMEM)")
+                    "kunmap_atomic() on it; on 64-bit that re-enables page faults and "
+                    "preemption this device mapping never disabled, unbalancing both counts")
         if mapping.path == "page":
             page = s.memmap.get(mapping.pfn)
             if page is not None and page.kmaps:
@@ -508,11 +514,14 @@ class Machine:
                               "waiting for readers)")
         if node.state == "freed":
             raise EngineError(f"{name} was already torn down and freed")
-        if s.rcu.gps:
-            gp = next(iter(s.rcu.gps.values()))
-            raise EngineError(
-                f"register_lock is held by {gp.who} (synchronize_rcu() still waiting); "
-                "this teardown would sleep on the mutex until that grace period ends")
+        # teardown_kmap() runs in the driver-unbind task; synchronize_rcu() sleeps, so it
+        # cannot run inside a read-side section: use the current CPU if it is outside one
+        runner = next((c for c in [s.cpu, *range(s.rcu.ncpus)] if not s.rcu.nesting(c)), None)
+        if runner is None:
+            raise EngineError("every CPU is inside an RCU read-side section: no context can "
+                              "sleep in synchronize_rcu(); kunmap something first")
+        # mutex_lock(register_lock); list_del_rcu(); mutex_unlock(); then, outside the lock,
+        # synchronize_rcu() and kfree() (mm/kmap_pfn.c)
         s.kmap.list_del_rcu(node)
         s.table.remove(node)
         node.state = "unlinked"
@@ -526,7 +535,7 @@ class Machine:
             self._emit(ev.GracePeriodEnd(gp.id, gp.who))
             self._emit(ev.RangeFreed(name))
         return TeardownResult(name, node.state if node.state == "freed" else "waiting",
-                              gp.id, tuple(sorted(gp.waiting_cpus)), waiting)
+                              gp.id, tuple(sorted(gp.waiting_cpus)), waiting, runner)
 
     # --- queries (no state change, no history) -------------------------------------------------
     def lookup(self, pfn: int) -> LookupResult:
@@ -631,6 +640,7 @@ class Machine:
         return self._codec(abi, kver).decode(value)
 
     def _codec(self, abi: str, kver: str | None):
+        """v5 is the patch as posted; v5rfc adds the companion RFC's PFN_MAP (bit 3)."""
         a = self.state.arch
         return codec_for(abi, kver=kver, page_shift=a.page_shift,
                          max_physmem_bits=a.max_physmem_bits, vmemmap_base=a.vmemmap_base,

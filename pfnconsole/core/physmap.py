@@ -211,3 +211,38 @@ def carve(table: PhysMap, start: int, size: int, new_type: E820Type) -> PhysMap:
     out.append(MemRange(start, end, new_type))
     out.sort(key=lambda r: r.start)
     return PhysMap(tuple(out))
+
+
+def physmap_from_ranges(ranges: tuple[tuple[int, int, int], ...]) -> PhysMap:
+    """A map from explicit (start, end inclusive, type) entries, as a boot log prints them.
+
+    Later entries win where they overlap earlier ones (the kernel prints updates after the
+    firmware's map); an unknown type number is refused.
+    """
+    if not ranges:
+        raise EngineError("no memory ranges given")
+    table = PhysMap(())
+    for start, end, type_ in ranges:
+        try:
+            t = E820Type(type_)
+        except ValueError:
+            raise EngineError(f"e820 type {type_} is not one the model knows") from None
+        if end < start or start < 0:
+            raise EngineError(f"range {start:#x}-{end:#x} ends before it starts")
+        table = _overlay(table, MemRange(start, end, t))
+    return table
+
+
+def _overlay(table: PhysMap, new: MemRange) -> PhysMap:
+    out: list[MemRange] = []
+    for r in table.ranges:
+        if r.end < new.start or r.start > new.end:
+            out.append(r)
+            continue
+        if r.start < new.start:
+            out.append(MemRange(r.start, new.start - 1, r.type))
+        if r.end > new.end:
+            out.append(MemRange(new.end + 1, r.end, r.type))
+    out.append(new)
+    out.sort(key=lambda r: r.start)
+    return PhysMap(tuple(out))

@@ -27,6 +27,9 @@ from .command_line import CommandLine
 from .cost_pane import CostPane
 from .decoder_pane import DecoderPane
 from .memory_pane import MemoryPane
+from .paste_screen import PasteScreen
+from .lesson_pane import LessonPane
+from ..lessons import Lesson, Player
 from .ranges_pane import RangesPane
 from .rcu_pane import RcuPane
 
@@ -50,6 +53,7 @@ shows one, `explain` shows the kernel path behind the last answer.
 | Ctrl+Z | undo the last change |
 | F2 | scan animation speed |
 | F3 | next pane (on narrow terminals the tabs switch panes) |
+| F4 | paste a kernel log: decode it, jump to its pfns, build the machine from it |
 | F6 | sweep: cost against the number of ranges |
 | Ctrl+Q | quit |
 
@@ -104,30 +108,45 @@ class PfnApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "help"),
         Binding("ctrl+z", "undo", "undo"),
-        Binding("f2", "speed", "scan speed"),
-        Binding("f3", "next_pane", "next pane"),
-        Binding("f6", "sweep", "sweep"),
+        Binding("f2", "speed", "speed", tooltip="scan animation speed"),
+        Binding("f3", "next_pane", "pane", tooltip="next pane"),
+        Binding("f4", "paste", "paste", tooltip="paste a kernel log"),
+        Binding("f5", "lesson_next", "step", tooltip="next lesson step"),
+        Binding("f8", "lesson_back", "back", tooltip="lesson step back"),
+        Binding("f6", "sweep", "sweep", tooltip="cost against the number of ranges"),
         Binding("ctrl+q", "quit", "quit"),
     ]
 
-    def __init__(self, session: Session | None = None) -> None:
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("lesson_next", "lesson_back") and self.player is None:
+            return None  # hidden from the footer without a lesson
+        return True
+
+    def __init__(self, session: Session | None = None, lesson: Lesson | None = None) -> None:
         super().__init__()
         self.session = session or Session()
+        self.player = Player(lesson, self.session) if lesson else None
         self._events: list[ev.Event] = []
         self.session.machine.subscribe(self._events.append)
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Tabs(*[Tab(label, id=f"tab-{name}") for name, label in PANES], id="pane-tabs")
-        with Vertical(id="panes"):
-            with Horizontal(id="upper"):
-                yield MemoryPane(id="memory", classes="pane")
-                yield RangesPane(id="ranges", classes="pane")
-            with Horizontal(id="lower"):
-                yield DecoderPane(id="decoder", classes="pane")
-                yield RcuPane(id="rcu", classes="pane")
-                yield CostPane(id="cost", classes="pane")
+        tabs = [Tab(label, id=f"tab-{name}") for name, label in PANES]
+        if self.player:
+            tabs.insert(0, Tab("Lesson", id="tab-lesson"))
+        yield Tabs(*tabs, id="pane-tabs")
+        with Horizontal(id="main"):
+            with Vertical(id="panes"):
+                with Horizontal(id="upper"):
+                    yield MemoryPane(id="memory", classes="pane")
+                    yield RangesPane(id="ranges", classes="pane")
+                with Horizontal(id="lower"):
+                    yield DecoderPane(id="decoder", classes="pane")
+                    yield RcuPane(id="rcu", classes="pane")
+                    yield CostPane(id="cost", classes="pane")
+            if self.player:
+                yield LessonPane(self.player.lesson, id="lesson", classes="pane")
         log = RichLog(id="log", wrap=True, markup=False, max_lines=2000)
         log.border_title = "log"
         yield log
@@ -141,6 +160,8 @@ class PfnApp(App[None]):
         self.log_text("pfnconsole: `help` lists commands, F1 explains the focused pane, "
                       "F3 moves between panes, Ctrl+P opens the palette.", _OUT)
         self.query_one("#cmd", CommandLine).focus()
+        if self.player:
+            self.query_one(LessonPane).show(0, [])
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -161,6 +182,7 @@ class PfnApp(App[None]):
             pane.set_class(pane.id == name, "-active")
         for row in self.query("#upper, #lower"):
             row.set_class(any(p.id == name for p in row.children), "-holds-active")
+        self.query_one("#panes").set_class(name != "lesson", "-holds-active")
 
     # --- running commands ----------------------------------------------------------------
     def prefill(self, text: str) -> None:
@@ -272,12 +294,100 @@ class PfnApp(App[None]):
     def action_next_pane(self) -> None:
         """Narrow screens: show the next pane; wide ones: focus it."""
         tabs = self.query_one("#pane-tabs", Tabs)
-        names = [n for n, _ in PANES]
+        names = ([] if not self.player else ["lesson"]) + [n for n, _ in PANES]
         current = (tabs.active or "tab-memory").removeprefix("tab-")
         nxt = names[(names.index(current) + 1) % len(names)]
         tabs.active = f"tab-{nxt}"
         self._show_only(nxt)
         self.query_one(f"#{nxt}").focus()
+
+    # --- lessons ---------------------------------------------------------------------------
+    def action_lesson_next(self) -> None:
+        if not self.player:
+            self.notify("no lesson: start with pfnconsole --lesson NAME")
+            return
+        self._lesson_forward(self.player.done)
+
+    def action_lesson_back(self) -> None:
+        if not self.player or not self.player.previous():
+            return
+        self.log_text(f"lesson: back to step {self.player.done}", _OUT)
+        self.refresh_all(machine=True)
+        self._show_lesson()
+
+    @on(LessonPane.Goto)
+    def _lesson_goto(self, event: LessonPane.Goto) -> None:
+        assert self.player
+        if event.index < self.player.done:
+            self.player.run_to(event.index)
+            self.refresh_all(machine=True)
+            self._show_lesson()
+        else:
+            self._lesson_forward(event.index)
+
+    def _lesson_forward(self, index: int) -> None:
+        """Run steps up to ``index`` through the log and panes, as if typed."""
+        assert self.player
+        while self.player.done <= index and not self.player.finished:
+            step = self.player.lesson.steps[self.player.done]
+            self.log_text(f"lesson step {self.player.done + 1}: {step.title}", _OUT)
+            self._events.clear()
+            outcome = self.player.next()
+            assert outcome is not None
+            events = list(self._events)
+            self._events.clear()
+            for text, result in outcome.results:
+                self.log_text(f"pfn> {text}", _CMD)
+                self.log_text(result.text(), _OUT)
+            last = outcome.results[-1][1] if outcome.results else None
+            if last is not None and last.ok:
+                self._after(last, events)
+            else:
+                self.refresh_all(machine=True)
+        self._show_lesson()
+
+    def _show_lesson(self) -> None:
+        assert self.player
+        outcome = self.player.outcomes[-1] if self.player.outcomes else None
+        lines = []
+        if outcome is not None:
+            checks = sum(len(b.expects) for b in
+                         self.player.lesson.steps[outcome.index].blocks)
+            if outcome.ok:
+                lines.append(f"✓ {checks} check(s) hold")
+            lines += [f"✗ line {ln}: {msg}" for ln, msg in outcome.failures]
+        self.query_one(LessonPane).show(self.player.done, lines)
+
+    def action_paste(self) -> None:
+        from ..commands.logs import run_decode_log
+
+        def decode(text: str):
+            try:
+                return run_decode_log(self.session, text)
+            except Exception as e:  # a ParseError for empty text; shown in the screen
+                return Result(cmd="decode", ok=False, error=str(e))
+
+        self.push_screen(PasteScreen(decode), self._pasted)
+
+    def _pasted(self, outcome) -> None:
+        if not outcome:
+            return
+        what, value = outcome
+        if what == "pfn":
+            self.log_text(f"paste: pfn {value:#x}", _OUT)
+            self._card(value)
+            self.query_one(DecoderPane).set_value(value, "pfn_t:6.16")
+            return
+        from ..commands.logs import machine_from_text
+        from ..core.errors import EngineError
+        arch = self.session.machine.state.arch.name
+        try:
+            result = machine_from_text(self.session, value, arch, "pasted log")
+        except EngineError as e:
+            self.log_text(f"error: {e}", _OUT)
+            return
+        self.log_text(result.text(), _OUT)
+        self.refresh_all(machine=True)
 
     def action_undo(self) -> None:
         self.run_line("undo")
@@ -313,6 +423,7 @@ def sweep(counts: tuple[int, ...] = (1, 4, 16, 64, 256)) -> list[tuple[int, int,
     return rows
 
 
-def main() -> int:
-    PfnApp().run()
+def main(lesson: str | None = None, session: Session | None = None) -> int:
+    from ..lessons import load
+    PfnApp(session, lesson=load(lesson) if lesson else None).run()
     return 0

@@ -1,0 +1,120 @@
+"""Commands on pasted kernel logs: `decode LOG TEXT…` and `machine from-log FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import EngineError
+from ..core.machine import MachineSpec
+from ..core.physmap import E820Type, e820_type_from_label
+from ..decode import Finding, decode_text
+from .parse import ParseError, Words
+from .result import Result
+
+MAX_LOG_BYTES = 64 << 20
+"""`machine from-log` reads at most this much; `pfnconsole decode` streams any size."""
+
+
+def finding_line(f: Finding) -> str:
+    """One aligned, readable line per finding."""
+    parts = [f"{f.line:>5}  {f.kind:<15}"]
+    if f.pfn is not None:
+        parts.append(f"pfn {f.pfn:#x}")
+    if f.start is not None and f.end is not None:
+        parts.append(f"[{f.start:#x}-{f.end:#x}]")
+    if f.phys is not None and f.start is None:
+        parts.append(f"phys {f.phys:#x}")
+    if f.page is not None:
+        parts.append(f"page {f.page:#x}")
+    if f.virt is not None:
+        parts.append(f"virt {f.virt:#x}")
+    if f.type:
+        parts.append(f.type)
+    if f.flags:
+        parts.append("|".join(f.flags))
+    text = "  ".join(parts)
+    return text + (f"\n{'':>22}{f.note}" if f.note else "")
+
+
+def run_decode_log(s, text: str) -> Result:
+    if not text.strip():
+        raise ParseError("decode: give a VALUE, or paste kernel log text after `decode`")
+    arch = s.machine.state.arch.name
+    findings = decode_text(text, arch=arch)
+    lines = [finding_line(f) for f in findings] or ["no page, pfn or memory-map facts found"]
+    with_pfn = sorted({f.pfn for f in findings if f.pfn is not None})
+    return Result(cmd="decode", ok=True,
+                  data={"findings": [f.to_json() for f in findings], "pfns": with_pfn},
+                  lines=lines, parsed={"text": text[:200]},
+                  echo=f"decode log text ({len(findings)} finding(s), arch {arch})")
+
+
+def layout_from_findings(findings: list[Finding], lines: list[str]
+                         ) -> tuple[tuple[tuple[int, int, int], ...], str]:
+    """The final memory map in a log: the `user:` map if any, else the firmware's, else
+    the memory node ranges. Returns (ranges, where they came from)."""
+    e820 = [f for f in findings if f.kind == "e820" and f.start is not None]
+    user = [f for f in e820 if 0 < f.line <= len(lines) and "user:" in lines[f.line - 1]]
+    chosen = user or [f for f in e820 if not _is_update(lines, f)]
+    if chosen:
+        ranges = []
+        for f in chosen:
+            try:
+                t = e820_type_from_label(f.type or "")
+            except EngineError:
+                continue
+            ranges.append((f.start, f.end, int(t)))
+        where = "user-defined map (memmap=)" if user else "firmware e820 map"
+        return tuple(ranges), f"{where}, lines {chosen[0].line}-{chosen[-1].line}"
+    nodes = [f for f in findings if f.kind == "node_range" and f.start is not None]
+    if nodes:
+        return (tuple((f.start, f.end, int(E820Type.RAM)) for f in nodes),
+                f"memory node ranges, lines {nodes[0].line}-{nodes[-1].line}")
+    return (), ""
+
+
+def _is_update(lines: list[str], f: Finding) -> bool:
+    text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+    return "update [mem" in text or "remove [mem" in text
+
+
+def run_machine_from_log(s, w: Words) -> Result:
+    if len(w.args) != 2:
+        raise ParseError("machine from-log: usage: machine from-log FILE [arch=ARCH]")
+    path = Path(w.args[1]).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > MAX_LOG_BYTES:
+            raise ParseError(f"{path}: {size} bytes; machine from-log reads at most "
+                             f"{MAX_LOG_BYTES >> 20} MiB (cut the boot part out)")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise ParseError(f"machine from-log: cannot read {path}: {e.strerror}") from None
+    arch = (w.options.get("arch") or [s.machine.state.arch.name])[0]
+    return machine_from_text(s, text, arch, str(path))
+
+
+def machine_from_text(s, text: str, arch: str, origin: str) -> Result:
+    """Build the session's machine from a log's memory map (also used by the TUI paste)."""
+    lines = text.splitlines()
+    findings = decode_text(text, arch=arch)
+    ranges, where = layout_from_findings(findings, lines)
+    if not ranges:
+        raise ParseError(f"{origin}: no e820, `user:` or memory node ranges found; "
+                         "paste the boot log's memory map")
+    spec = MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}")
+    st = s.machine.machine(spec)
+    pm = st.physmap
+    out = [f"{arch} from {origin}: {where}",
+           f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
+           f"{st.sparse.nr_present} present sections"]
+    for r in pm.ranges:
+        out.append("  " + r.e820_line("log"))
+    pmem = [[r.start, r.end] for r in pm.ranges if r.type.is_pmem]
+    return Result(cmd="machine", ok=True,
+                  data={"arch": arch, "origin": origin, "source": where,
+                        "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
+                        "pmem": pmem, "ram_bytes": pm.ram_bytes,
+                        "sections_present": st.sparse.nr_present},
+                  lines=out, parsed={"from_log": origin, "arch": arch},
+                  echo=f"machine from-log {origin}")
