@@ -7,6 +7,7 @@ parses its arguments, calls the engine and builds a ``Result``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -20,6 +21,10 @@ from .parse import ParseError, Words, parse_number, parse_size_at, tokenize
 if TYPE_CHECKING:
     from .journal import Journal
 from .result import Result, error
+
+
+CHECK_INVARIANTS = bool(os.environ.get("PFNCONSOLE_CHECK_INVARIANTS"))
+"""Set by the test suite: check the engine's invariants after every command."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,10 @@ class Session:
             result = cmd.run(self, words)
         except EngineError as e:
             return error(cmd.name, str(e))
+        if CHECK_INVARIANTS:
+            problems = self.machine.check_invariants()
+            if problems:  # a bug in the engine, never the user's fault: fail loudly in tests
+                raise AssertionError(f"after {line!r}: " + "; ".join(problems))
         if result.ok:
             self._record(cmd.name, line)
             self.last = result

@@ -1,0 +1,6 @@
+"""Suite-wide settings: engine invariants are checked after every command, everywhere."""
+
+import os
+
+# read by pfnconsole.commands.table at import; subprocesses inherit it
+os.environ["PFNCONSOLE_CHECK_INVARIANTS"] = "1"
