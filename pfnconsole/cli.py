@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     dec.add_argument("--json", action="store_true", help="one JSON object per finding")
     dec.add_argument("--arch", default="x86_64",
                      help="arch profile for pointers and addresses (default x86_64)")
+    ben = sub.add_parser("bench", help="measure list walk vs section lookup and the rest")
+    ben.add_argument("--json", action="store_true", help="one JSON object with every figure")
+    ben.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     les = sub.add_parser("lesson", help="list, show or check the lessons")
     les.add_argument("action", choices=("list", "show", "check"))
     les.add_argument("names", nargs="*", help="lesson names or numbers (check: all if none)")
@@ -175,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")  # pasted junk is reported, never a crash
+    if args.command == "bench":
+        from .bench import main as bench_main
+        return bench_main(args.quick, args.json, sys.stdout)
     if args.command == "lesson":
         return lesson_command(args.action, args.names, out=sys.stdout, err=sys.stderr)
     lesson_name = getattr(args, "lesson", None)

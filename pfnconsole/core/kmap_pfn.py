@@ -9,6 +9,7 @@ teardown is list_del_rcu() under the lock, then synchronize_rcu() and kfree() ou
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 
 from .cost import PathCost
@@ -123,17 +124,48 @@ class KmapList:
                                      time.perf_counter_ns() - t_all, None)
 
 
+class IntervalIndex:
+    """Non-overlapping inclusive intervals kept sorted, for O(log n) overlap checks."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.items: dict[int, tuple[int, str]] = {}
+        """start -> (end, owner name)."""
+
+    def overlapping(self, start: int, end: int) -> str | None:
+        """The owner of an interval that meets [start, end], if any."""
+        i = bisect_right(self.starts, end) - 1
+        if i >= 0:
+            s = self.starts[i]
+            e, name = self.items[s]
+            if e >= start:
+                return name
+        return None
+
+    def add(self, start: int, end: int, name: str) -> None:
+        insort(self.starts, start)
+        self.items[start] = (end, name)
+
+    def remove(self, start: int) -> None:
+        i = bisect_left(self.starts, start)
+        if i < len(self.starts) and self.starts[i] == start:
+            del self.starts[i]
+            del self.items[start]
+
+
 def check_new_range(name: str, start: int, size: int, base: int,
-                    known: dict[str, KmapRange], max_physmem_bits: int) -> None:
+                    known: dict[str, KmapRange], max_physmem_bits: int,
+                    phys: IntervalIndex, kva: IntervalIndex) -> None:
     """Validate a registration before anything changes; raise EngineError if refused.
 
     The 2015 code accepts anything; the simulator refuses what would make its answers
-    meaningless (overlaps, empty or out-of-range resources) and says why.
+    meaningless (overlaps, empty or out-of-range resources) and says why.  ``phys`` and
+    ``kva`` index the ranges not yet freed.
     """
-    if not name or not (name[0].isalpha() or name[0] == "_") or not all(
+    if not name or not (name[0].isalpha() or name[0] == "_") or len(name) > 64 or not all(
             c.isalnum() or c in "_-." for c in name):
-        raise EngineError(f"range name {name!r}: use letters, digits, '_', '-' or '.', "
-                          "starting with a letter")
+        raise EngineError(f"range name {name[:70]!r}: use up to 64 letters, digits, '_', '-' "
+                          "or '.', starting with a letter")
     if name in known and known[name].state != "freed":
         raise EngineError(f"a range named {name!r} is already registered "
                           f"({known[name].state}); pick another name")
@@ -148,14 +180,14 @@ def check_new_range(name: str, start: int, size: int, base: int,
             f"{max_physmem_bits} (highest physical address {(1 << max_physmem_bits) - 1:#x})")
     if base < 0 or base + size > 1 << 64:
         raise EngineError(f"register {name}: base {base:#x} + size does not fit in 64 bits")
-    for other in known.values():
-        if other.state == "freed":
-            continue
-        if start <= other.end and end >= other.start:
-            raise EngineError(
-                f"register {name}: [{start:#x}-{end:#x}] overlaps {other.name} "
-                f"[{other.start:#x}-{other.end:#x}] ({other.state})")
-        if base < other.base + other.size and base + size > other.base:
-            raise EngineError(
-                f"register {name}: base {base:#x} overlaps the mapping of {other.name} "
-                f"at {other.base:#x}")
+    other = phys.overlapping(start, end)
+    if other is not None:
+        o = known[other]
+        raise EngineError(
+            f"register {name}: [{start:#x}-{end:#x}] overlaps {o.name} "
+            f"[{o.start:#x}-{o.end:#x}] ({o.state})")
+    other = kva.overlapping(base, base + size - 1)
+    if other is not None:
+        raise EngineError(
+            f"register {name}: base {base:#x} overlaps the mapping of {other} "
+            f"at {known[other].base:#x}")

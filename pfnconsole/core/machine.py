@@ -20,7 +20,7 @@ from .arch import U64, ArchProfile, arch_profile, parse_kver, DEFAULT_KVER
 from .cost import PathCost
 from .encodings import V5PfnT, codec_for, Decoded
 from .errors import EngineError
-from .kmap_pfn import KmapList, KmapRange, Step, check_new_range
+from .kmap_pfn import IntervalIndex, KmapList, KmapRange, Step, check_new_range
 from .memmap import MemMap
 from .physmap import GiB, E820Type, PhysMap, default_physmap, physmap_from_ranges
 from .rcu import Rcu
@@ -80,6 +80,10 @@ class State:
     table: SectionTable
     rcu: Rcu
     mappings: list[Mapping] = field(default_factory=list)
+    phys_index: IntervalIndex = field(default_factory=IntervalIndex)
+    """Physical extents of the ranges not yet freed."""
+    kva_index: IntervalIndex = field(default_factory=IntervalIndex)
+    """Their [base, base+size) extents."""
     cpu: int = 0
     next_seq: int = 1
     next_mapping: int = 1
@@ -336,12 +340,15 @@ class Machine:
         s = self.state
         if base is None:
             base = s.next_base
-        check_new_range(name, start, size, base, s.ranges, s.arch.max_physmem_bits)
+        check_new_range(name, start, size, base, s.ranges, s.arch.max_physmem_bits,
+                        s.phys_index, s.kva_index)
         warnings = self._e820_warnings(start, start + size - 1)
         node = KmapRange(name, start, start + size - 1, base, s.next_seq)
         s.next_seq += 1
         s.next_base = max(s.next_base, _align_up(base + size, GiB))
         s.ranges[name] = node
+        s.phys_index.add(node.start, node.end, name)
+        s.kva_index.add(base, base + size - 1, name)
         s.kmap.list_add_rcu(node)
         s.table.insert(node)
         ssb = s.arch.section_size_bits
@@ -350,6 +357,11 @@ class Machine:
         self._emit(ev.RangeRegistered(name, node.start, node.end, base))
         return RegisterResult(node, 1, len(s.kmap.nodes), (node.start >> ssb, node.end >> ssb),
                               shared, tuple(warnings))
+
+    def _forget(self, r: KmapRange) -> None:
+        """kfree(): the range's physical and virtual extents are free for reuse."""
+        self.state.phys_index.remove(r.start)
+        self.state.kva_index.remove(r.base)
 
     def _e820_warnings(self, start: int, end: int) -> list[str]:
         out = []
@@ -494,6 +506,7 @@ class Machine:
             for r in s.ranges.values():
                 if r.gp == gp.id and r.state == "unlinked":
                     r.state = "freed"  # kfree(kmap)
+                    self._forget(r)
                     freed.append(r.name)
                     self._emit(ev.RangeFreed(r.name))
         self._emit(ev.CostMeasured("kunmap", list_cost.steps, list_cost.loads, list_cost.ns,
@@ -532,6 +545,7 @@ class Machine:
         self._emit(ev.GracePeriodStart(gp.id, gp.who, tuple(sorted(gp.waiting_cpus))))
         if gp.done:
             node.state = "freed"
+            self._forget(node)
             self._emit(ev.GracePeriodEnd(gp.id, gp.who))
             self._emit(ev.RangeFreed(name))
         return TeardownResult(name, node.state if node.state == "freed" else "waiting",
@@ -559,6 +573,14 @@ class Machine:
         self._notify(ev.CostMeasured("lookup", list_cost.steps, list_cost.loads, list_cost.ns,
                                      section_cost.loads, section_cost.ns))
         return result
+
+    def list_path(self, pfn: int) -> PathCost:
+        """Only the 2015 list walk for a device pfn (no lock, no mapping): for benchmarks."""
+        return self.state.kmap.scan_phys(self.state.arch.PFN_PHYS(pfn))[2]
+
+    def section_path(self, pfn: int) -> PathCost:
+        """Only the section-table lookup for a device pfn: for benchmarks."""
+        return self.state.table.lookup(self.state.arch.PFN_PHYS(pfn))[1]
 
     def _check_pfn(self, pfn: int) -> None:
         if pfn < 0 or pfn >= self.state.arch.max_pfn:
@@ -656,6 +678,10 @@ class Machine:
             if (r.state == "live") != (r.name in listed):
                 bad.append(f"{r.name} is {r.state} but {'' if r.name in listed else 'not '}"
                            "on the list")
+        alive = {r.name for r in s.ranges.values() if r.state != "freed"}
+        if {n for _, n in s.phys_index.items.values()} != alive or \
+                {n for _, n in s.kva_index.items.values()} != alive:
+            bad.append("the overlap indexes and the ranges not yet freed disagree")
         tabled = {r.name for slot in s.table.slots.values() for r in slot}
         if tabled != listed:
             bad.append(f"list {sorted(listed)} and section table {sorted(tabled)} disagree")

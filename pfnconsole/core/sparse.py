@@ -183,13 +183,17 @@ class SparseMem:
         """
         if pfn < 0 or pfn >= 1 << (64 - self.arch.page_shift):
             return False
-        nr = self.pfn_to_section_nr(pfn)
+        nr = pfn >> self.arch.pfn_section_shift
         if nr >= self.arch.nr_mem_sections:
             return False
-        ms = self.nr_to_section(nr)
-        if ms is None or not ms.valid:
+        root, idx = divmod(nr, self.arch.sections_per_root)
+        words = self.roots.get(root)  # __nr_to_section(): NULL for an unallocated root
+        if words is None:
             return False
-        return ms.early  # hot-added subsection maps are not modelled yet
+        flags = words[idx] & ~self.era.map_mask
+        if not flags & F.HAS_MEM_MAP:  # valid_section()
+            return False
+        return self._early(nr, SectionFlags(flags & 0x1F))  # subsection maps not modelled
 
     def pfn_to_page(self, pfn: int) -> int | None:
         """Address of pfn's struct page; None where classic SPARSEMEM has no mem_map."""
