@@ -138,8 +138,17 @@ def throughput(seconds: float) -> dict:
     }
 
 
-_SCALE_CHILD = """
-import json, random, resource, sys, time
+_HWM = """
+def hwm():
+    # VmHWM: this process's peak RSS (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+"""
+
+_SCALE_CHILD = _HWM + """
+import json, random, sys, time
 t0 = time.perf_counter()
 from pfnconsole.core.machine import Machine, MachineSpec
 t1 = time.perf_counter()
@@ -156,17 +165,17 @@ t4 = time.perf_counter()
 valid = sum(sp.pfn_valid(p) for p in pfns)
 t5 = time.perf_counter()
 print(json.dumps({"import_s": round(t1 - t0, 3), "build_s": round(t2 - t1, 4),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "peak_rss_mb": hwm(),
                   "sections_present": sp.nr_present, "roots": len(sp.roots),
                   "pfn_to_page_per_s": round(len(pfns) / (t4 - t3)),
                   "pfn_valid_per_s": round(len(pfns) / (t5 - t4)), "valid_fraction":
                   round(valid / len(pfns), 3)}))
 """
 
-_BASELINE_CHILD = """
-import json, resource
+_BASELINE_CHILD = _HWM + """
+import json
 import pfnconsole.core.machine
-print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+print(json.dumps({"peak_rss_mb": hwm()}))
 """
 
 
@@ -224,8 +233,8 @@ def generate_log(path: str, size: int) -> int:
     return written
 
 
-_DECODE_CHILD = """
-import json, resource, sys, time
+_DECODE_CHILD = _HWM + """
+import json, sys, time
 from pfnconsole.decode import calibrate, decode_lines
 path = sys.argv[1]
 t0 = time.perf_counter()
@@ -235,7 +244,7 @@ with open(path, encoding="utf-8", errors="replace") as f:
     n = sum(1 for _ in decode_lines(f, calibration=cal))
 t1 = time.perf_counter()
 print(json.dumps({"findings": n, "decode_s": t1 - t0,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": hwm()}))
 """
 
 BARE = re.compile(r"pfn[:= ]\s*(?:0x)?([0-9a-f]+)")

@@ -352,8 +352,7 @@ class Machine:
         s.kmap.list_add_rcu(node)
         s.table.insert(node)
         ssb = s.arch.section_size_bits
-        shared = {nr: names for nr, names in s.table.shared_sections().items()
-                  if name in names}
+        shared = s.table.shared_with(node)
         self._emit(ev.RangeRegistered(name, node.start, node.end, base))
         return RegisterResult(node, 1, len(s.kmap.nodes), (node.start >> ssb, node.end >> ssb),
                               shared, tuple(warnings))

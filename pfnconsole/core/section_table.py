@@ -45,6 +45,12 @@ class SectionTable:
             if not slot:
                 del self.slots[nr]
 
+    def shared_with(self, r: KmapRange) -> dict[int, list[str]]:
+        """The sections of ``r`` that other ranges claim too (only r's span is looked at)."""
+        ends = (r.start >> self.arch.section_size_bits, r.end >> self.arch.section_size_bits)
+        return {nr: [x.name for x in self.slots[nr]] for nr in ends
+                if len(self.slots.get(nr, ())) > 1}
+
     def shared_sections(self) -> dict[int, list[str]]:
         """Sections claimed by more than one range (ranges not section aligned)."""
         return {nr: [r.name for r in s] for nr, s in self.slots.items() if len(s) > 1}
