@@ -286,3 +286,22 @@ def test_random_sequences_keep_invariants(ops):
             assert m.fingerprint() == before and m.history_len == n
         assert m.check_invariants() == []
         assert all(n >= 0 for n in map(len, m.state.rcu.cpu_readers))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 20)), max_size=30),
+       st.integers(0, 220), st.integers(0, 30))
+def test_interval_index_matches_brute_force(items, qstart, qlen):
+    from pfnconsole.core.kmap_pfn import IntervalIndex
+    idx, kept = IntervalIndex(), []
+    for i, (start, size) in enumerate(items):
+        end = start + size - 1
+        if idx.overlapping(start, end) is None:
+            assert not any(s <= end and e >= start for s, e, _ in kept)
+            idx.add(start, end, f"r{i}")
+            kept.append((start, end, f"r{i}"))
+        else:
+            assert any(s <= end and e >= start for s, e, _ in kept)
+    qend = qstart + qlen
+    hits = sorted((s, n) for s, e, n in kept if s <= qend and e >= qstart)
+    assert idx.overlapping(qstart, qend) == (hits[0][1] if hits else None)

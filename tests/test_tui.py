@@ -154,6 +154,60 @@ async def test_lesson_playback_steps_forward_and_back():
         assert app.player.done == 0 and app.session.machine.fingerprint() == start
 
 
+async def test_paste_screen_decodes_and_jumps_to_a_pfn():
+    from textual.widgets import OptionList, TextArea
+
+    from pfnconsole.tui.paste_screen import PasteScreen
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, PasteScreen)
+        app.screen.query_one(TextArea).text = (
+            "[ 1.0] BUG: Bad page state in process a.out  pfn:100600\n"
+            "[ 1.0] page:ffffea0004018000 refcount:0 mapcount:0 mapping:0000000000000000 "
+            "index:0x0 pfn:0x100600\n")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        findings = app.screen.query_one(OptionList)
+        assert findings.option_count >= 2
+        await pilot.press("enter")  # the first finding with a pfn is highlighted
+        await pilot.pause()
+        assert not isinstance(app.screen, PasteScreen)
+        assert "pfn 0x100600" in text(app, "#memory")
+        assert "pfn 0x100600" in text(app, "#decoder")
+
+
+async def test_machine_from_a_pasted_boot_log_shows_in_the_memory_pane():
+    from textual.widgets import TextArea
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = (
+            "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+            "BIOS-e820: [mem 0x0000000000100000-0x00000000bfffffff] usable\n"
+            "BIOS-e820: [mem 0x0000000100000000-0x000000013fffffff] persistent (type 12)\n")
+        await pilot.click("#paste-machine")
+        await pilot.pause()
+        assert "pmem(12) 1G@4G" in text(app, "#memory")
+        assert app.session.machine.state.spec.e820 is not None
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared/samples/dmesg"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples absent")
+@pytest.mark.parametrize("name,label", [("e820_pmem-02.txt", "pmem(12) 4G@9G"),
+                                        ("e820_pmem-03.txt", "pmem(12) 1G@4G")])
+async def test_machine_from_the_pmem_samples_in_the_memory_pane(name, label):
+    app = PfnApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.run_line(f"machine from-log {SAMPLES / name}")
+        await pilot.pause()
+        assert label in text(app, "#memory")
+
+
 # --- snapshots (plain def: snap_compare runs the app itself) ---------------------------------
 
 @pytest.fixture

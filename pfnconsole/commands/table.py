@@ -871,7 +871,8 @@ _COMMANDS = [
             "the layout. With anything else: the text is read as kernel log lines (dump_page,\n"
             "Bad page state, Memory failure, fs_dax traces, e820 maps, page faults …) and each\n"
             "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.",
-            ("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004"),
+            ("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004",
+             "decode BUG: Bad page state in process a.out  pfn:7fe84"),
             run_decode, (Param("VALUE", N),),
             (Option("abi", "word", ABIS), Option("kver", "word")), raw_text=True),
     Command("explain", V, "the kernel code path behind the last result", "explain",

@@ -133,13 +133,14 @@ class IntervalIndex:
         """start -> (end, owner name)."""
 
     def overlapping(self, start: int, end: int) -> str | None:
-        """The owner of an interval that meets [start, end], if any."""
-        i = bisect_right(self.starts, end) - 1
+        """The owner of the lowest interval that meets [start, end], if any."""
+        i = bisect_right(self.starts, start) - 1
         if i >= 0:
-            s = self.starts[i]
-            e, name = self.items[s]
+            e, name = self.items[self.starts[i]]
             if e >= start:
                 return name
+        if i + 1 < len(self.starts) and self.starts[i + 1] <= end:
+            return self.items[self.starts[i + 1]][1]
         return None
 
     def add(self, start: int, end: int, name: str) -> None:

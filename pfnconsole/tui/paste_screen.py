@@ -68,6 +68,8 @@ e820 maps, page-fault walks and more.
             + ("; Enter on one shows it" if pfns else ""))
         if result.data["findings"]:
             findings.focus()
+            firsts = [i for i, f in enumerate(result.data["findings"]) if f.get("pfn") is not None]
+            findings.highlighted = firsts[0] if firsts else 0
 
     @on(Button.Pressed, "#paste-decode")
     def _decode_pressed(self) -> None:

@@ -1,0 +1,26 @@
+"""Decode pasted kernel log text into findings about physical pages.
+
+Two passes over the same lines: `calibrate` infers the layout numbers the log implies
+(sizeof(struct page), the vmemmap and direct-map bases, the page size); `decode_lines`
+streams `Finding` values, one per fact, in line order.  `decode_text` does both on a
+string.  Pure Python and standard library only: no UI library is imported here.
+
+Output order: with a `Calibration` (as `decode_text` passes one), the ``calibration``
+findings come first, then everything else by line number.
+"""
+
+from __future__ import annotations
+
+from .calibrate import Calibrator, calibrate
+from .model import LIMIT_LINE, Calibration, Finding
+from .stream import decode_lines, decode_text
+
+__all__ = [
+    "LIMIT_LINE",
+    "Calibration",
+    "Calibrator",
+    "Finding",
+    "calibrate",
+    "decode_lines",
+    "decode_text",
+]

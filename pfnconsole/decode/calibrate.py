@@ -1,0 +1,347 @@
+"""Pass 1: read the layout numbers off the log itself.
+
+A bad-page or dump_page report that shows both a raw struct page pointer and the pfn
+it belongs to pins ``vmemmap + pfn * sizeof(struct page) == pointer``.  Two such pairs
+fix both unknowns exactly; one pair is enough when a candidate size (64, then 56, 72,
+80) lands exactly on a known vmemmap base, or on a PUD-aligned base inside the KASLR
+window.  A (virtual address, pfn) pair does the same for the direct map: a KASAN report's
+access address and the pfn of the page it dumps, or a page-fault address and the pfn in
+its PTE.  Page size comes from lines that state it (ppc64 "Page orders", hash-table
+sizes).  Only a handful of pairs are kept, so memory stays bounded on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from .base import classify_pointer
+from .boot import VM_LAYOUT
+from .clean import logical_lines
+from .layout import KASLR_WINDOW, ArchDefaults, arch_defaults, canonical_arch, make_layout
+from .model import Calibration, hx
+from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
+from .tables import BAD_MAP, FAULT, WALK, generic_pte, x86_entry
+from .traces import KMEM_PAGE, KMEM_PFN, TRACE_EVENT, kmem_pfn
+
+SIZES = (64, 56, 72, 80)
+"""Candidate sizeof(struct page), most common first."""
+PUD = 1 << 30
+MAX_PAIRS = 16
+
+_ARM64_VMEMMAP_STARTS = (0xFFFFFC0000000000, 0xFFFF7E0000000000)
+"""VMEMMAP_START for 48-bit VA, 4K pages: v5.4-v6.8, and v4.6-v5.3."""
+_OTHER_VMEMMAPS = (("x86_64", 0xFFFFEA0000000000), ("x86_64-5level", 0xFFD4000000000000),
+                   ("ppc64", 0xC00C000000000000), ("riscv64", 0xFFFFFFC500000000))
+
+_PAGE_ORDERS = re.compile(r"\bPage orders: linear mapping = \d{1,2}, virtual = (?P<s>\d{1,2})\b")
+_HASH_ORDER = re.compile(r"\(order: (?P<o>\d{1,2}), (?P<b>\d{1,20}) bytes")
+_PAGE_SIZE = re.compile(r"\bPAGE_SIZE ?(?:=|:|is) ?(?P<n>\d{1,7}) ?(?P<k>[Kk](?:i?B)?)?(?![\w])")
+_LOOSE_PFN_LINE = re.compile(r"^pfn ?[=:] ?(?P<v>0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16})\b")
+_KASAN_ADDR = re.compile(r"\b(?:at addr|access at|address) (?:0x)?(?P<a>[0-9a-fA-F]{16})\b")
+_KASAN_OBJ = re.compile(r"belongs to the object at (?P<a>[0-9a-fA-F]{16})\b")
+
+
+@dataclass(frozen=True)
+class Pair:
+    first: int
+    last: int
+    addr: int
+    pfn: int
+
+    def describe(self) -> str:
+        lines = f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
+        return f"{self.addr:x} with pfn {hx(self.pfn)} ({lines})"
+
+
+class Calibrator:
+    """Feed it logical lines (see `logical_lines`); ask `result()` at any time."""
+
+    def __init__(self, arch: str = "x86_64") -> None:
+        self.arch = canonical_arch(arch)
+        self.defaults = arch_defaults(self.arch)
+        self.vm_pairs: list[Pair] = []
+        self.dm_pairs: list[Pair] = []
+        self.shift: tuple[int, int, str] | None = None
+        self.lowmem: tuple[int, int] | None = None
+        self._pending_pfn: tuple[int, int, int] | None = None
+        self._pending_va: tuple[int, int, int] | None = None
+        self._fault: tuple[int, int, int] | None = None
+        self._layout = make_layout(self.arch, None)
+        self.dirty = True
+        self._result: Calibration | None = None
+
+    # --- collecting ----------------------------------------------------------------------
+    def _add(self, pairs: list[Pair], pair: Pair) -> None:
+        if len(pairs) >= MAX_PAIRS or any(p.addr == pair.addr and p.pfn == pair.pfn for p in pairs):
+            return
+        pairs.append(pair)
+        self.dirty = True
+
+    def _tick(self) -> None:
+        for name in ("_pending_pfn", "_pending_va", "_fault"):
+            item = getattr(self, name)
+            if item is not None:
+                setattr(self, name, None if item[2] <= 1 else (item[0], item[1], item[2] - 1))
+
+    def feed(self, line: int, text: str) -> None:
+        if self._pending_pfn or self._pending_va or self._fault:
+            self._tick()
+        if self.shift is None and ("Page orders" in text or "(order: " in text or "PAGE_SIZE" in text):
+            self._feed_page_size(line, text)
+        if "page" in text:
+            if self._feed_page(line, text):
+                return
+        if "pfn" in text:
+            m = _LOOSE_PFN_LINE.match(text)
+            if m:
+                self._pending_pfn = (line, int(m["v"], 16), 2)
+            m = TRACE_EVENT.search(text)
+            if m:
+                self._feed_trace(line, text, m)
+        if "addr" in text or "object at" in text:
+            m = _KASAN_ADDR.search(text)
+            if m:
+                self._pending_va = (line, self._layout.untag(int(m["a"], 16)), 80)
+            elif self._pending_va is None:
+                m = _KASAN_OBJ.search(text)
+                if m:
+                    self._pending_va = (line, self._layout.untag(int(m["a"], 16)), 80)
+        if "nable to handle" in text:
+            m = FAULT.search(text)
+            if m:
+                self._fault = (line, self._layout.untag(int(m["addr"], 16)), 8)
+        elif self._fault is not None and text.startswith("PGD "):
+            self._feed_walk(line, text)
+        if self.defaults.bits == 32 and "lowmem" in text and self.lowmem is None:
+            m = VM_LAYOUT.match(text)
+            if m and m["name"] == "lowmem":
+                self.lowmem = (line, int(m["a"], 16))
+                self.dirty = True
+
+    def _feed_page_size(self, line: int, text: str) -> None:
+        m = _PAGE_ORDERS.search(text)
+        if m:
+            self.shift = (line, int(m["s"]), f"'Page orders: ... virtual = {m['s']}'")
+        else:
+            m = _HASH_ORDER.search(text)
+            if m:
+                order, nbytes = int(m["o"]), int(m["b"])
+                if order >= 1 and nbytes & (nbytes - 1) == 0 and nbytes.bit_length() - 1 - order >= 12:
+                    s = nbytes.bit_length() - 1 - order
+                    self.shift = (line, s, f"a hash table of {nbytes} bytes at order {order}")
+            else:
+                m = _PAGE_SIZE.search(text)
+                if m:
+                    n = int(m["n"]) << (10 if m["k"] else 0)
+                    if n >= 4096 and n & (n - 1) == 0:
+                        self.shift = (line, n.bit_length() - 1, f"'PAGE_SIZE {m['n']}{m['k'] or ''}'")
+        if self.shift is not None:
+            self.dirty = True
+
+    def _feed_page(self, line: int, text: str) -> bool:
+        m = BAD_PAGE.search(text)
+        if m:
+            self._pending_pfn = (line, int(m["pfn"], 16), 3)
+            return True
+        m = BAD_MAP.search(text)
+        if m:
+            pfn = generic_pte(int(m["pte"], 16), self._layout)[0]
+            self._pending_pfn = (line, pfn, 4)
+            return True
+        m = DUMP_PAGE.search(text)
+        if not m:
+            return False
+        ptr, status = classify_pointer(m["ptr"], self._layout)
+        pf = PFN_FIELD.search(text, m.end())
+        pfn = int(pf["pfn"], 16) if pf else None
+        if ptr is not None and status == "raw" and len(m["ptr"]) == 16:
+            ptr = self._layout.untag(ptr)
+            if pfn is not None:
+                self._add(self.vm_pairs, Pair(line, line, ptr, pfn))
+            elif self._pending_pfn is not None:
+                self._add(self.vm_pairs, Pair(self._pending_pfn[0], line, ptr, self._pending_pfn[1]))
+        self._pending_pfn = None
+        if pfn is not None and self._pending_va is not None:
+            va_line, va, _ = self._pending_va
+            self._add(self.dm_pairs, Pair(va_line, line, va, pfn))
+            self._pending_va = None
+        return True
+
+    def _feed_trace(self, line: int, text: str, ev: re.Match) -> None:
+        pm = KMEM_PFN.search(text, ev.end())
+        pg = KMEM_PAGE.search(text, ev.end())
+        if not pm or not pg:
+            return
+        token = pg["page"][2:] if pg["page"].startswith("0x") else pg["page"]
+        if len(token) != 16 or token.startswith("("):
+            return
+        ptr, status = classify_pointer(token, self._layout)
+        if ptr is None or status != "raw":
+            return
+        pfn, _ = kmem_pfn(ev["ev"], pm["pfn"])
+        self._add(self.vm_pairs, Pair(line, line, ptr, pfn))
+
+    def _feed_walk(self, line: int, text: str) -> None:
+        if not self._layout.is_x86 or self._fault is None:
+            return
+        fault_line, addr, _ = self._fault
+        for w in WALK.finditer(text):
+            e = x86_entry(w["lvl"], int(w["val"], 16), addr, self._layout)
+            if e.leaf and e.phys is not None:
+                self._add(self.dm_pairs, Pair(fault_line, line, addr, e.phys >> 12))
+                break
+        self._fault = None
+
+    # --- solving -------------------------------------------------------------------------
+    def _defaults(self) -> ArchDefaults:
+        if self.shift is not None and self.shift[1] != self.defaults.page_shift:
+            try:
+                return arch_defaults(self.arch, self.shift[1])
+            except Exception:
+                return self.defaults
+        return self.defaults
+
+    def _one_vm_pair(self, p: Pair, d: ArchDefaults) -> tuple[int, int, str] | None:
+        ptr, pfn = p.addr, p.pfn
+        if d.arch == "arm64":
+            best = None
+            starts = (d.vmemmap_base,) + _ARM64_VMEMMAP_STARTS if d.vmemmap_base else _ARM64_VMEMMAP_STARTS
+            for start in dict.fromkeys(starts):
+                for rank, size in enumerate(SIZES):
+                    base = ptr - pfn * size
+                    diff = start - base
+                    if diff % size:
+                        continue
+                    mpfn = diff // size
+                    memstart = mpfn << d.page_shift
+                    if memstart % (1 << d.section_size_bits) or abs(memstart) >= 1 << 48:
+                        continue
+                    key = (abs(memstart), rank)
+                    if best is None or key < best[0]:
+                        why = (f"VMEMMAP_START {hx(start)} - memstart_pfn {hx(mpfn)} x {size}"
+                               f" (memstart_addr {hx(memstart)})")
+                        best = (key, base, size, why)
+            return None if best is None else best[1:]
+        if d.vmemmap_base is not None:
+            for size in SIZES:
+                if ptr - pfn * size == d.vmemmap_base:
+                    why = f"{hx(d.vmemmap_base)} + {hx(pfn)} x {size} = {ptr:x}"
+                    if size != SIZES[0]:
+                        why += f"; {SIZES[0]} bytes does not fit"
+                    return d.vmemmap_base, size, why
+        for other, base0 in _OTHER_VMEMMAPS:
+            if other == d.arch:
+                continue
+            for size in SIZES:
+                if ptr - pfn * size == base0:
+                    return base0, size, (f"{hx(base0)} + {hx(pfn)} x {size} = {ptr:x}, the {other} "
+                                         f"vmemmap: this log is probably from {other}")
+        window = KASLR_WINDOW.get(d.arch)
+        if window is not None:
+            fits = [s for s in SIZES if (ptr - pfn * s) % PUD == 0 and window[0] <= ptr - pfn * s < window[1]]
+            if fits:
+                size = fits[0]
+                base = ptr - pfn * size
+                why = f"KASLR: {ptr:x} - {hx(pfn)} x {size} is 1 GiB aligned"
+                if len(fits) > 1:
+                    why += f" (sizes {', '.join(map(str, fits[1:]))} also would be: ambiguous)"
+                return base, size, why
+        return None
+
+    def _solve_vmemmap(self, d: ArchDefaults) -> tuple[int, int, int, str] | None:
+        pairs = self.vm_pairs
+        if not pairs:
+            return None
+        for i, p in enumerate(pairs):
+            for q in pairs[i + 1:]:
+                if q.pfn == p.pfn:
+                    continue
+                num, den = q.addr - p.addr, q.pfn - p.pfn
+                if num % den:
+                    continue
+                size = num // den
+                if not (32 <= size <= 256 and size % 8 == 0):
+                    continue
+                base = p.addr - p.pfn * size
+                fits = [r for r in pairs if base + r.pfn * size == r.addr]
+                text = (f"vmemmap: struct page is {size} bytes, vmemmap at {hx(base)}: solved exactly from "
+                        f"{len(fits)} (pointer, pfn) pairs: " + ", ".join(r.describe() for r in fits[:4]))
+                if len(fits) < len(pairs):
+                    text += f"; {len(pairs) - len(fits)} pair(s) do not fit"
+                return base, size, max(r.last for r in fits), text
+        for p in pairs:
+            got = self._one_vm_pair(p, d)
+            if got is None:
+                continue
+            base, size, why = got
+            others = [q for q in pairs if q is not p]
+            agree = sum(1 for q in others if base + q.pfn * size == q.addr)
+            text = f"vmemmap: struct page is {size} bytes, vmemmap at {hx(base)}, from page {p.describe()}: {why}"
+            if others:
+                text += f"; {agree} of {len(others)} other pair(s) agree"
+            return base, size, p.last, text
+        return None
+
+    def _solve_direct(self, d: ArchDefaults) -> tuple[int, int, str] | None:
+        if d.page_offset is None:
+            return None
+        mask = ~((1 << d.page_shift) - 1)
+        window = KASLR_WINDOW.get(d.arch)
+        for p in self.dm_pairs:
+            base = (p.addr & mask) - (p.pfn << d.page_shift)
+            if base == d.page_offset:
+                why = "the default base fits"
+            elif d.arch == "x86_64" and base == 0xFFFF880000000000:
+                why = "the pre-4.20 x86_64 layout"
+            elif window is not None and base % PUD == 0 and window[0] <= base < window[1]:
+                why = "KASLR: 1 GiB aligned"
+            elif d.arch == "arm64" and (d.page_offset - base) % (1 << d.section_size_bits) == 0 \
+                    and abs(d.page_offset - base) < 1 << 48:
+                why = f"PAGE_OFFSET {hx(d.page_offset)} - PHYS_OFFSET {hx(d.page_offset - base)}"
+            else:
+                continue
+            agree = sum(1 for q in self.dm_pairs if q is not p and (q.addr & mask) - (q.pfn << d.page_shift) == base)
+            text = f"direct map: base {hx(base)} from address {p.describe()}: {why}"
+            if len(self.dm_pairs) > 1:
+                text += f"; {agree} of {len(self.dm_pairs) - 1} other pair(s) agree"
+            return base, p.last, text
+        if self.lowmem is not None and d.bits == 32:
+            line, va = self.lowmem
+            return va, line, f"direct map: lowmem starts at {hx(va)} (PAGE_OFFSET; PHYS_OFFSET taken as 0), line {line}"
+        return None
+
+    def result(self) -> Calibration:
+        if not self.dirty and self._result is not None:
+            return self._result
+        d = self._defaults()
+        found: list[tuple[int, str]] = []
+        shift = d.page_shift
+        if self.shift is not None:
+            line, shift, how = self.shift
+            found.append((line, f"page size: {1 << (shift - 10)}K (PAGE_SHIFT {shift}) from {how}, line {line}"))
+        vm = self._solve_vmemmap(d)
+        dm = self._solve_direct(d)
+        vm_base, size = d.vmemmap_base, d.struct_page_size
+        page_offset = d.page_offset
+        if vm is not None:
+            vm_base, size, line, text = vm
+            found.append((line, text))
+        if dm is not None:
+            page_offset, line, text = dm
+            found.append((line, text))
+        found.sort(key=lambda t: t[0])
+        self._result = Calibration(vm_base, size, page_offset, shift,
+                                   tuple(t for _, t in found), tuple(n for n, _ in found))
+        self._layout = make_layout(self.arch, self._result)
+        self.dirty = False
+        return self._result
+
+
+def calibrate(lines: Iterable[str], arch: str = "x86_64") -> Calibration:
+    """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise)."""
+    cal = Calibrator(arch)
+    for number, text in logical_lines(lines):
+        cal.feed(number, text)
+    return cal.result()

@@ -1,0 +1,54 @@
+"""The ordered list of formats, and the prefilter that decides which of them to try.
+
+Order matters only where two formats could both claim a line: the bad-page and
+dump_page formats come first (they open the record the detail lines rely on), the
+structured boot maps before the generic resource scan (which then skips ranges already
+reported).  The prefilter is one alternation of every format's literal anchors plus the
+resource scan's; a line with none of them skips straight to the pointer scanners.
+"""
+
+from __future__ import annotations
+
+from .base import Context, Format, literal_alternation
+from .boot import E820, Cmdline, MemSize, Pmem, ReservedMem, VmLayout, Xen, Zones, scan_resources
+from .model import Finding
+from .pages import (
+    Apei, BadPage, DumpPage, HeadLine, Hwpoison, MachineCheck, MemoryFailure, PageDetail, RawWords,
+)
+from .scan import scan_loose_pfns, scan_pointers
+from .tables import BadPageMap, PageFault
+from .traces import FsDax, Kmem
+
+FORMATS: tuple[Format, ...] = (
+    BadPage(), DumpPage(), HeadLine(), PageDetail(), RawWords(), MemoryFailure(), Hwpoison(),
+    MachineCheck(), Apei(), FsDax(), Kmem(), E820(), Cmdline(), Zones(), ReservedMem(), Xen(),
+    PageFault(), BadPageMap(), Pmem(), VmLayout(), MemSize(),
+)
+
+RESOURCE_ANCHORS = ("[mem ", "range:", "kmem dax")
+
+PREFILTER = literal_alternation([lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS))
+"""Cheap literal anchors: a line none of these occurs in needs no format at all."""
+
+
+_NOTHING: list[Finding] = []  # shared, never mutated: the common "no anchor" answer
+
+
+def match_structured(text: str, ctx: Context) -> list[Finding]:
+    """Run every format whose anchors occur in ``text``, then the resource scan."""
+    if PREFILTER.search(text) is None:
+        return _NOTHING
+    found: list[Finding] = []
+    for fmt in FORMATS:
+        for lit in fmt.literals:
+            if lit in text:
+                got = fmt.match(text, ctx)
+                if got:
+                    found.extend(got)
+                break
+    taken = {(f.start, f.end) for f in found if f.start is not None and f.end is not None}
+    found.extend(scan_resources(text, ctx, taken))
+    return found
+
+
+__all__ = ["FORMATS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]

@@ -1,0 +1,372 @@
+"""Reports about one page: bad_page(), dump_page(), memory failure, machine checks.
+
+Patterns follow the kernel's own format strings: mm/page_alloc.c bad_page()
+("BUG: Bad page state in process %s  pfn:%05lx"), every era of mm/debug.c __dump_page()
+(page:%p / %px / hashed / absent pointer, count: or refcount:, pfn: since v5.9, the head:
+line, flags with %pGp names, page_type, raw: and head: hex dumps, "page dumped because:"),
+mm/memory-failure.c (the "Memory failure: %#lx: " prefix and its older "MCE %#lx: "),
+madvise hwpoison injection, x86 mce / EDAC records and APEI GHES records.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import (
+    PTR, Context, Format, Record, STATUS_NOTE, classify_pointer, h, join_notes, pointer_pfn,
+)
+from .model import Finding, human_size, hx
+
+
+BAD_PAGE = re.compile(r"Bad page state in process (?P<comm>[^\n]{0,64}?) {1,2}pfn:(?P<pfn>[0-9a-fA-F]{1,16})\b")
+_BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
+
+
+class BadPage(Format):
+    name = "bad_page"
+    literals = ("Bad page state", "bad because of flags")
+
+    def match(self, text, ctx):
+        m = BAD_PAGE.search(text)
+        if m:
+            pfn = h(m["pfn"])
+            ctx.record = Record(ctx.line, pfn, how=f"pfn from the Bad page state line {ctx.line}")
+            ctx.touch()
+            return [ctx.finding("bad_page", pfn=pfn, phys=ctx.phys(pfn),
+                                note=f"process {m['comm'].strip()}")]
+        m = _BAD_FLAGS.match(text)
+        if m:
+            ctx.touch()
+            names, fields = split_flag_names(m["names"])
+            pfn, how = ctx.record_pfn()
+            return [ctx.finding("bad_page", pfn=pfn, phys=ctx.phys(pfn), type="bad flags",
+                                flags=names, note=join_notes(f"bad because of flags {m['val']}",
+                                                        fields, how))]
+        return None
+
+
+DUMP_PAGE = re.compile(
+    r"(?:^|(?<=[\s>]))page:\s?(?P<ptr>" + PTR + r")?\s{1,12}(?P<what>(?:ref)?count:|flags:|is uninitialized)"
+)
+PFN_FIELD = re.compile(r"\bpfn:(?P<pfn>0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16})\b")
+_INLINE_HEAD = re.compile(r"\bhead:(?P<ptr>" + PTR + r") order:(?P<order>\d{1,2})")
+
+
+class DumpPage(Format):
+    """First line of __dump_page(), every era (page:%p / %px / hashed / absent)."""
+
+    name = "dump_page"
+    literals = ("page:",)
+
+    def match(self, text, ctx):
+        m = DUMP_PAGE.search(text)
+        if not m:
+            return None
+        layout = ctx.layout
+        ptr, status = classify_pointer(m["ptr"], layout)
+        rec = ctx.record
+        if rec is None or rec.has_page_line:
+            rec = Record(ctx.line, None)
+        rec.has_page_line = True
+        rec.page = ptr
+        ctx.record = rec
+        ctx.touch()
+
+        notes: list[str] = []
+        pfn: int | None = None
+        pf = PFN_FIELD.search(text, m.end())
+        from_ptr = pointer_pfn(ptr, layout) if ptr is not None else None
+        if pf:
+            pfn = h(pf["pfn"])
+            rec.how = f"pfn from the page: line {ctx.line}"
+        elif rec.pfn is not None:
+            pfn = rec.pfn
+            notes.append(rec.how)
+        elif from_ptr is not None:
+            pfn, rec.how = from_ptr
+            notes.append(rec.how)
+        if from_ptr is not None and pfn is not None and from_ptr[0] != pfn:
+            notes.append(f"the pointer would give pfn {hx(from_ptr[0])} under {layout.vmemmap_how()}: "
+                         "that calibration does not fit this page")
+        if ptr is not None and from_ptr is None and layout.bits == 64:
+            if not layout.in_vmemmap(layout.untag(ptr)):
+                notes.append("pointer outside the vmemmap")
+        notes.append(STATUS_NOTE.get(status, ""))
+        if m["what"] == "is uninitialized":
+            notes.append("uninitialized and poisoned struct page")
+        notes.extend(_field_notes(text, m.start("what")))
+        rec.pfn = pfn
+        out = [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), page=ptr, note=join_notes(*notes))]
+        hm = _INLINE_HEAD.search(text, m.end())
+        if hm:
+            out.append(_head_finding(ctx, hm["ptr"], int(hm["order"])))
+        return out
+
+
+_COUNT = re.compile(r"\b(?P<k>refcount|count|mapcount):(?P<v>-?\d{1,12})\b")
+_MAPPING = re.compile(r"\bmapping:(?P<v>[0-9a-fA-F]{8,16})\b")
+_MAPPING_LOW_BITS = {1: "PAGE_MAPPING_ANON: anon_vma", 2: "PAGE_MAPPING_MOVABLE: movable_operations",
+                     3: "PAGE_MAPPING_KSM: ksm stable node"}
+
+
+def _field_notes(text: str, pos: int) -> list[str]:
+    """What the counters and mapping of a dump_page line say beyond their values."""
+    notes = []
+    for c in _COUNT.finditer(text, pos):
+        v = int(c["v"])
+        # _mapcount is stored minus one, so -1 is a normal "unmapped"; below that is not.
+        if v < 0 and not (c["k"] == "mapcount" and v == -1) or abs(v) >= 1 << 24:
+            notes.append(f"{c['k']}:{v} is implausible: the struct page looks corrupted")
+            break
+    mm = _MAPPING.search(text, pos)
+    if mm:
+        v = int(mm["v"], 16)
+        low = v & 3
+        if low and v >> 12:
+            notes.append(f"mapping low bits {low} = {_MAPPING_LOW_BITS[low]} at {v & ~3:x}")
+    return notes
+
+
+def _head_finding(ctx: Context, token: str | None, order: int) -> Finding:
+    layout = ctx.layout
+    ptr, status = classify_pointer(token, layout)
+    pfn = None
+    notes = [f"order {order}: {1 << order} pages ({human_size(layout.page_size << order)})"]
+    if ptr is not None:
+        got = pointer_pfn(ptr, layout)
+        if got:
+            pfn = got[0]
+            notes.append("head " + got[1])
+    notes.append(STATUS_NOTE.get(status, ""))
+    start = end = None
+    if pfn is not None:
+        start = pfn << layout.page_shift
+        end = start + (layout.page_size << order) - 1
+    return ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), page=ptr, start=start, end=end,
+                       type="head", note=join_notes(*notes))
+
+
+_HEAD_LINE = re.compile(r"^head:\s?(?P<ptr>" + PTR + r")?\s{1,4}order:(?P<order>\d{1,2})")
+
+
+class HeadLine(Format):
+    """The compound-page line dump_page prints since v5.9."""
+
+    name = "dump_page head"
+    literals = ("head:",)
+
+    def match(self, text, ctx):
+        m = _HEAD_LINE.match(text)
+        if not m:
+            return None
+        ctx.touch()
+        return [_head_finding(ctx, m["ptr"], int(m["order"]))]
+
+
+def split_flag_names(names: str) -> tuple[tuple[str, ...], str]:
+    """'head|node=0|zone=2' -> (("head",), "node=0 zone=2")."""
+    plain: list[str] = []
+    fields: list[str] = []
+    for item in names.split("|"):
+        item = item.strip()
+        if not item:
+            continue
+        (fields if "=" in item else plain).append(item)
+    return tuple(plain), " ".join(fields)
+
+
+_FLAGS_LINE = re.compile(
+    r"^(?:(?P<pre>page|anon|ksm|anon ksm|file) )?flags: ?(?P<val>0x[0-9a-fA-F]{1,16})"
+    r"(?:\((?P<names>[^)]{0,512})\)?)?(?P<cma> CMA)?"
+)
+_PAGE_TYPE = re.compile(r"^page_type: ?(?P<val>(?:0x)?[0-9a-fA-F]{1,8})\((?P<name>[^)]{0,64})\)")
+_REASON = re.compile(r"^page dumped because: (?P<why>.{1,200})")
+_RECORD_LINE = re.compile(r"^(?:memcg:|page->mem_cgroup:|mapping->a_?ops|aops:|page_owner|"
+                          r"page last|page has been|anon |ksm |file )")
+
+
+class PageDetail(Format):
+    """The other dump_page lines: flags, page_type, the reason; they inherit the pfn."""
+
+    name = "dump_page detail"
+    literals = ("flags:", "page_type:", "page dumped because:", "memcg:", "mem_cgroup:",
+                "aops", "page_owner", "page last", "page has been")
+
+    def match(self, text, ctx):
+        m = _FLAGS_LINE.match(text)
+        if m:
+            if ctx.record is None and m["names"] is None:
+                return None
+            ctx.touch()
+            pfn, how = ctx.record_pfn()
+            names, fields = split_flag_names(m["names"] or "")
+            kind = (m["pre"] + " ") if m["pre"] and m["pre"] != "page" else ""
+            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type="flags", flags=names,
+                                note=join_notes(f"{kind}flags {m['val']}", fields,
+                                           "CMA" if m["cma"] else "", how))]
+        m = _PAGE_TYPE.match(text)
+        if m:
+            ctx.touch()
+            pfn, how = ctx.record_pfn()
+            name = m["name"].strip()
+            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type="page_type",
+                                flags=(name,) if name else (), note=join_notes(f"page_type {m['val']}", how))]
+        m = _REASON.match(text)
+        if m:
+            ctx.touch()
+            pfn, how = ctx.record_pfn()
+            if ctx.record is not None:
+                ctx.record.after_reason = True
+            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type=m["why"].strip()[:120],
+                                note=join_notes("page dumped because", how))]
+        if ctx.record is not None and _RECORD_LINE.match(text):
+            ctx.touch()
+            return []
+        return None
+
+
+_RAW = re.compile(r"^(?P<tag>raw|head): (?P<words>[0-9a-fA-F]{8,16}(?: [0-9a-fA-F]{8,16}){0,7})\s{0,8}$")
+
+
+class RawWords(Format):
+    """``raw:`` / ``head:`` hex dumps of struct page; compound_head|1 names the head page."""
+
+    name = "dump_page raw"
+    literals = ("raw: ", "head: ")
+
+    def match(self, text, ctx):
+        m = _RAW.match(text)
+        if not m:
+            return None
+        ctx.touch()
+        out: list[Finding] = []
+        layout = ctx.layout
+        for word in m["words"].split():
+            if len(word) != 16 or layout.bits != 64:
+                continue
+            value = int(word, 16)
+            if not layout.vmemmap_known:
+                # arm64 without calibration: an untagged word in the vmemmap is a struct page
+                # link, but which pfn it names depends on memstart_addr.
+                if value >> 56 == 0xFF and layout.maybe_arm64_vmemmap(value & ~1):
+                    ctx.seen.add(value)
+                    out.append(ctx.finding(
+                        "struct_page", page=value & ~1,
+                        note=f"{m['tag']} word {word} points into an arm64 vmemmap region; its pfn "
+                             "depends on the kernel's layout and memstart_addr, not in this log"))
+                continue
+            if value & 1 and layout.in_vmemmap(value - 1):
+                got = pointer_pfn(value - 1, layout)
+                ctx.seen.add(value)
+                if got is None:
+                    continue
+                head = value - 1
+                out.append(ctx.finding(
+                    "dump_page", pfn=got[0], phys=ctx.phys(got[0]), page=head, type="compound_head",
+                    note=f"{m['tag']} word {word} is compound_head|1: head struct page {head:x}, "
+                         f"pfn from the pointer: {layout.vmemmap_how()}"))
+        return out
+
+
+_MF = re.compile(r"\b(?:Memory failure|MCE|memory_failure_event: pfn|[Ss]oft[ _]offline):? "
+                 r"(?P<pfn>0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16}):(?: (?P<msg>.{0,200}))?")
+_RESULT = re.compile(r"\brecovery(?: action for (?P<what>[^:]{1,64}))?: (?P<res>Ignored|Failed|Delayed|Recovered)\b")
+
+
+class MemoryFailure(Format):
+    name = "memory_failure"
+    literals = ("Memory failure", "MCE ", "memory_failure_event", "oft offline", "oft_offline")
+
+    def match(self, text, ctx):
+        m = _MF.search(text)
+        if not m:
+            return None
+        pfn = h(m["pfn"])
+        msg = (m["msg"] or "").strip()
+        r = _RESULT.search(msg)
+        if r:
+            what = r["what"] or msg[: r.start()].strip()
+            kind_note = f"recovery action for {what}" if what else "recovery action"
+            typ = r["res"]
+        else:
+            typ, kind_note = msg.rstrip(".")[:120] or None, ""
+        if "ffline" in m.group(0)[:24]:
+            kind_note = join_notes("soft offline", kind_note)
+        return [ctx.finding("memory_failure", pfn=pfn, phys=ctx.phys(pfn), type=typ, note=kind_note)]
+
+
+_INJECT = re.compile(
+    r"\b(?P<verb>Injecting memory failure (?:for|at)|Soft offlining) (?:pfn|page) (?P<pfn>0x[0-9a-fA-F]{1,16})"
+    r"(?: at (?:process virtual address )?(?P<va>0x[0-9a-fA-F]{1,16}))?"
+)
+_UNPOISON = re.compile(r"\bSoftware-unpoisoned (?:free )?page (?P<pfn>0x[0-9a-fA-F]{1,16})")
+
+
+class Hwpoison(Format):
+    name = "hwpoison_inject"
+    literals = ("Injecting memory failure", "Soft offlining", "unpoisoned")
+
+    def match(self, text, ctx):
+        m = _INJECT.search(text)
+        if m:
+            pfn = h(m["pfn"])
+            va = h(m["va"]) if m["va"] else None
+            typ = "soft_offline" if m["verb"].startswith("Soft") else "inject"
+            return [ctx.finding("hwpoison_inject", pfn=pfn, phys=ctx.phys(pfn), virt=va, type=typ,
+                                note="user virtual address" if va is not None else "")]
+        m = _UNPOISON.search(text)
+        if m:
+            pfn = h(m["pfn"])
+            return [ctx.finding("hwpoison_inject", pfn=pfn, phys=ctx.phys(pfn), type="unpoison")]
+        return None
+
+
+_MCE_ADDR = re.compile(r"(?<![\w-])ADDR (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})(?![\w])")
+_MCE_USER = re.compile(r"Uncorrected hardware memory error in (?P<where>[\w-]{1,32}) at (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})\b")
+_EDAC_PAGE = re.compile(r"\bpage:0x(?P<page>[0-9a-fA-F]{1,16}) offset:0x(?P<off>[0-9a-fA-F]{1,16})")
+_EDAC_KIND = re.compile(r"\b\d{1,10} (?P<k>CE|UE)\b")
+
+
+class MachineCheck(Format):
+    name = "mce"
+    literals = ("ADDR ", "Uncorrected hardware memory error", "offset:0x")
+
+    def match(self, text, ctx):
+        out = []
+        shift = ctx.layout.page_shift
+        m = _MCE_ADDR.search(text)
+        if m:
+            addr = h(m["addr"])
+            src = "EDAC" if "EDAC" in text else "mce"
+            out.append(ctx.finding("mce", pfn=addr >> shift, phys=addr, type="ADDR",
+                                   note=f"{src}: physical address from the MCi_ADDR register"))
+        m = _MCE_USER.search(text)
+        if m:
+            addr = h(m["addr"])
+            out.append(ctx.finding("mce", pfn=addr >> shift, phys=addr, type=m["where"],
+                                   note="physical address of the uncorrected error"))
+        m = _EDAC_PAGE.search(text)
+        if m:
+            page, off = h(m["page"]), h(m["off"])
+            k = _EDAC_KIND.search(text)
+            out.append(ctx.finding("mce", pfn=page, phys=(page << shift) + off,
+                                   type=f"EDAC {k['k']}" if k else "EDAC",
+                                   note="EDAC page frame and offset"))
+        return out or None
+
+
+_APEI = re.compile(r"\bphysical(?:_address| fault address| addr(?:ess)?): (?P<addr>0x[0-9a-fA-F]{1,16})\b")
+
+
+class Apei(Format):
+    name = "apei"
+    literals = ("physical",)
+
+    def match(self, text, ctx):
+        m = _APEI.search(text)
+        if not m:
+            return None
+        addr = h(m["addr"])
+        return [ctx.finding("apei", pfn=addr >> ctx.layout.page_shift, phys=addr,
+                            type="GHES" if "Hardware Error" in text or "GHES" in text else None,
+                            note="firmware-reported physical address")]

@@ -1,0 +1,129 @@
+"""Pass 2: turn logical lines into findings, one line at a time.
+
+`decode_lines` is a generator that holds only the line being joined, the current
+bad-page record and the last page-fault address, so it runs in flat memory on a log of
+any size.  Findings come out in line order.  Calibration findings come first when a
+`Calibration` is passed in (as `decode_text` does after its own pass 1); without one the
+decoder calibrates as it goes and reports each inference on the line that completed it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from .base import Context
+from .calibrate import Calibrator, calibrate
+from .clean import logical_lines
+from .formats import match_structured, scan_loose_pfns, scan_pointers
+from .layout import Layout, canonical_arch, make_layout
+from .model import Calibration, Finding
+
+_CAL_TYPES = (("vmemmap", "vmemmap"), ("direct map", "direct_map"), ("page size", "page_shift"))
+
+
+def calibration_findings(cal: Calibration, line: int | None = None) -> list[Finding]:
+    """One ``calibration`` finding per inference in ``cal.sources``."""
+    out = []
+    lines = cal.source_lines or (0,) * len(cal.sources)
+    for text, at in zip(cal.sources, lines):
+        typ = next((t for prefix, t in _CAL_TYPES if text.startswith(prefix)), "calibration")
+        value = {"vmemmap": cal.vmemmap_base, "direct_map": cal.page_offset}.get(typ)
+        out.append(Finding(line if line is not None else at, "calibration", virt=value, type=typ,
+                           note=text))
+    return out
+
+
+class _Decoder:
+    def __init__(self, arch: str, calibration: Calibration | None) -> None:
+        self.arch = canonical_arch(arch)
+        self.online = Calibrator(self.arch) if calibration is None else None
+        self.calibration = calibration
+        self.ctx = Context(make_layout(self.arch, calibration))
+        self._emitted: set[str] = set()
+        self._gate = self._pointer_gate(self.ctx.layout)
+
+    @staticmethod
+    def _pointer_gate(layout: Layout) -> tuple[str, ...]:
+        """Leading hex digits every interesting 16-digit pointer starts with."""
+        if layout.bits != 64:
+            return ()
+        if layout.arch == "arm64":
+            # Tagged pointers can start with anything; without calibration the arm64 bases
+            # depend on memstart_addr and VA_BITS, so nothing is scanned.
+            return ("",) if layout.vmemmap_known or layout.direct_known else ()
+        prefixes = {f"{base:016x}"[:3] for base in (layout.vmemmap_base, layout.page_offset) if base}
+        return tuple(prefixes) + tuple(p.upper() for p in prefixes)
+
+    def start(self) -> list[Finding]:
+        if self.calibration is not None:
+            return calibration_findings(self.calibration)
+        return []
+
+    def _relayout(self, line: int) -> list[Finding]:
+        assert self.online is not None
+        cal = self.online.result()
+        self.ctx.layout = make_layout(self.arch, cal)
+        self._gate = self._pointer_gate(self.ctx.layout)
+        fresh = [t for t in cal.sources if t not in self._emitted]
+        self._emitted.update(fresh)
+        if not fresh:
+            return []
+        only = Calibration(cal.vmemmap_base, cal.struct_page_size, cal.page_offset, cal.page_shift,
+                           tuple(fresh))
+        return calibration_findings(only, line)
+
+    def feed(self, line: int, text: str) -> list[Finding] | tuple[()]:
+        out: list[Finding] | None = None
+        if self.online is not None:
+            self.online.feed(line, text)
+            if self.online.dirty:
+                out = self._relayout(line)
+        ctx = self.ctx
+        ctx.line = line
+        if ctx.seen:
+            ctx.seen.clear()
+        ctx.touched = False
+        structured = match_structured(text, ctx)
+        if structured:
+            out = out + structured if out else structured
+        for prefix in self._gate:
+            if prefix in text:
+                found = scan_pointers(text, ctx)
+                if found:
+                    out = out + found if out else found
+                break
+        if not structured and "pfn" in text:
+            found = scan_loose_pfns(text, ctx)
+            if found:
+                out = out + found if out else found
+        rec = ctx.record
+        if rec is not None and not ctx.touched:
+            rec.idle += 1
+            if rec.after_reason or rec.idle >= 3:
+                ctx.record = None
+        if ctx.fault is not None:
+            ctx.fault_age += 1
+            if ctx.fault_age > 8:
+                ctx.fault = None
+        return out or ()
+
+
+def decode_lines(lines: Iterable[str], *, arch: str = "x86_64",
+                 calibration: Calibration | None = None) -> Iterator[Finding]:
+    """Stream findings from raw log lines (pass 2).
+
+    With ``calibration`` (from `calibrate`) its findings come first, then the rest in
+    line order.  Without it the decoder calibrates while it reads: lines before the first
+    (pointer, pfn) pair are decoded with the arch defaults.
+    """
+    dec = _Decoder(arch, calibration)
+    yield from dec.start()
+    for number, text in logical_lines(lines):
+        yield from dec.feed(number, text)
+
+
+def decode_text(text: str, *, arch: str = "x86_64") -> list[Finding]:
+    """Calibrate on the whole text, then decode it: calibration findings first."""
+    lines = text.splitlines()
+    cal = calibrate(lines, arch)
+    return list(decode_lines(lines, arch=arch, calibration=cal))
