@@ -273,7 +273,7 @@ def test_random_sequences_keep_invariants(ops):
             elif op[0] == "kmap":
                 m.kmap_atomic_pfn_t(m.encode_v5((base >> 12) + op[1], ["dev"] if op[2] else []))
             elif op[0] == "kunmap":
-                mine = [x for x in m.state.mappings if x.cpu == m.state.cpu]
+                mine = [x for x in m.state.mappings.values() if x.cpu == m.state.cpu]
                 addr = mine[op[1] % len(mine)].addr if mine else 0xFFFFC90000000000 + op[1]
                 m.kunmap_atomic_pfn_t(addr)
             elif op[0] == "teardown":

@@ -72,3 +72,61 @@ def test_3000_fuzzed_lines_through_run_keep_going():
     assert "Traceback" not in err and "AssertionError" not in err
     for line in err.splitlines():
         assert line.startswith("<stdin>:") and ": error: " in line, line
+
+
+def test_100000_open_mappings_then_all_closed():
+    from pfnconsole.core.machine import Machine
+    m = Machine()
+    m.register("pmem0", 0x1000000000, 4 << 30)
+    value = m.encode_v5(0x1000600, ["dev"])
+    addrs = [m.kmap_atomic_pfn_t(value).addr for _ in range(100_000)]
+    assert m.state.rcu.nr_readers == 100_000 and m.check_invariants() == []
+    assert m.teardown_kmap("pmem0").state == "waiting"  # runs on an idle CPU
+    for addr in reversed(addrs):
+        m.kunmap_atomic_pfn_t(addr)
+    assert m.state.rcu.nr_readers == 0 and m.state.ranges["pmem0"].state == "freed"
+    assert m.check_invariants() == []
+
+
+def test_a_killed_session_resumes_from_its_journal(tmp_path):
+    """A console killed with SIGKILL mid-session comes back with --resume, state and all."""
+    code = (
+        "import os, signal\n"
+        "from pfnconsole.cli import console_session\n"
+        "s = console_session(False)\n"
+        "for line in ['register pmem0 0x1000000000 4G', 'kmap 0x1000600 dev', 'cpu 2',\n"
+        "             'bogus', 'teardown pmem0', 'set radix 10']:\n"
+        "    s.execute(line)\n"
+        "print(s.machine.fingerprint(), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    env = {"XDG_STATE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == -9
+    before = p.stdout.strip()
+    journal = (tmp_path / "pfnconsole" / "session.journal").read_text()
+    assert "bogus" not in journal and journal.count("\n") == 6  # header + 5 accepted
+    check = ("from pfnconsole.cli import console_session\n"
+             "s = console_session(True)\n"
+             "print(s.machine.fingerprint(), s.radix, s.machine.state.cpu)\n")
+    p = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [before, "10", "2"]
+
+
+def test_save_and_load_round_trip(tmp_path):
+    s = Session()
+    for line in ["register pmem0 0x1000000000 4G", "kmap 0x1000600 dev", "cpu 1"]:
+        assert s.execute(line).ok
+    want = s.machine.fingerprint()
+    assert s.execute(f"save {tmp_path / 's.pfn'}").ok
+    t = Session()
+    assert t.execute(f"load {tmp_path / 's.pfn'}").ok
+    assert t.machine.fingerprint() == want
+    bad = tmp_path / "bad.pfn"
+    bad.write_text("register pmem1 0x2000000000 4G\nkunmap 0x5\n")
+    before = t.machine.fingerprint()
+    r = t.execute(f"load {bad}")
+    assert not r.ok and f"{bad}:2: error:" in r.error and "nothing was loaded" in r.error
+    assert t.machine.fingerprint() == before

@@ -105,10 +105,10 @@ def _positional(session: Session, cmd: Command, positional: list[str], done: lis
     if param.kind == "range":
         return [(r.name, f"[{r.start:#x}-{r.end:#x}]") for r in st.kmap.nodes]
     if param.kind == "mapping":
-        return [(f"{m.addr:#x}", f"pfn {m.pfn:#x} {m.range or 'page'}") for m in st.mappings
+        return [(f"{m.addr:#x}", f"pfn {m.pfn:#x} {m.range or 'page'}") for m in st.mappings.values()
                 if m.cpu == st.cpu]
     if param.kind == "addr":
-        out = [(f"{m.addr:#x}", f"mapping, pfn {m.pfn:#x}") for m in st.mappings]
+        out = [(f"{m.addr:#x}", f"mapping, pfn {m.pfn:#x}") for m in st.mappings.values()]
         out += [(f"{r.base:#x}", f"base of {r.name} ({r.state})") for r in st.ranges.values()]
         return out
     if param.kind == "command":

@@ -81,7 +81,7 @@ def _is_update(lines: list[str], f: Finding) -> bool:
 def run_machine_from_log(s, w: Words) -> Result:
     if len(w.args) != 2:
         raise ParseError("machine from-log: usage: machine from-log FILE [arch=ARCH]")
-    path = Path(w.args[1]).expanduser()
+    path = s.resolve(w.args[1])
     try:
         size = path.stat().st_size
         if size > MAX_LOG_BYTES:

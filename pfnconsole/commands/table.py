@@ -99,6 +99,18 @@ class Session:
     accepted: list[str] = field(default_factory=list)
     """Every accepted command of this session, in order (what `save` writes)."""
     _loading: list[str] | None = None
+    base_dir: "Path | None" = None
+    """Where relative file names resolve when not found from the current directory (a
+    lesson's own folder while it plays)."""
+
+    def resolve(self, name: str) -> "Path":
+        from pathlib import Path
+        path = Path(name).expanduser()
+        if not path.is_absolute() and not path.exists() and self.base_dir is not None:
+            candidate = self.base_dir / path
+            if candidate.exists():
+                return candidate
+        return path
 
     def num(self, n: int | None) -> str:
         if n is None:
@@ -514,8 +526,12 @@ def run_ranges(s: Session, w: Words) -> Result:
     st = s.machine.state
     rows = []
     lines = ["head" if st.kmap.nodes else "head (empty list)"]
+    held: dict[str, int] = {}
+    for m in st.mappings.values():
+        if m.range:
+            held[m.range] = held.get(m.range, 0) + 1
     for i, r in enumerate(st.kmap.nodes, 1):
-        holders = sum(1 for m in st.mappings if m.range == r.name)
+        holders = held.get(r.name, 0)
         rows.append({"name": r.name, "start": r.start, "end": r.end, "base": r.base,
                      "state": r.state, "position": i, "mappings": holders})
         lines.append(f"  {i}. {r.name:<10} [{hx(r.start)}-{hx(r.end)}] base {hx(r.base)}  "
@@ -571,7 +587,7 @@ def run_rcu(s: Session, w: Words) -> Result:
     gps = [{"gp": g.id, "who": g.who, "waiting_cpus": sorted(g.waiting_cpus)}
            for g in rcu.gps.values()]
     maps = [{"addr": m.addr, "cpu": m.cpu, "pfn": m.pfn, "path": m.path, "range": m.range,
-             "reader": m.reader} for m in st.mappings]
+             "reader": m.reader} for m in st.mappings.values()]
     lines = [f"{rcu.nr_readers} reader(s) open; {len(gps)} grace period(s) in flight, "
              f"{rcu.completed} completed; current cpu{st.cpu}"]
     for c in cpus:
@@ -709,7 +725,7 @@ def run_load(s: Session, w: Words) -> Result:
     from pathlib import Path
 
     from .journal import read_commands
-    path = Path(w.args[0]).expanduser()
+    path = s.resolve(w.args[0])
     try:
         if path.stat().st_size > 64 << 20:
             raise ParseError(f"load: {path} is over 64 MiB")

@@ -79,7 +79,10 @@ class State:
     """Every range ever registered on this machine, freed ones included (for UAF reports)."""
     table: SectionTable
     rcu: Rcu
-    mappings: list[Mapping] = field(default_factory=list)
+    mappings: dict[int, Mapping] = field(default_factory=dict)
+    """Open mappings by id, oldest first."""
+    by_addr: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    """(cpu, address) -> ids of the open mappings there, newest last."""
     phys_index: IntervalIndex = field(default_factory=IntervalIndex)
     """Physical extents of the ranges not yet freed."""
     kva_index: IntervalIndex = field(default_factory=IntervalIndex)
@@ -425,7 +428,8 @@ class Machine:
             addr, path, rng = list_cost.answer, "list", node.name
         mapping = Mapping(s.next_mapping, cpu, addr, pfn, value, path, rng, reader.id)
         s.next_mapping += 1
-        s.mappings.append(mapping)
+        s.mappings[mapping.id] = mapping
+        s.by_addr.setdefault((cpu, addr), []).append(mapping.id)
         self._emit(ev.MappingOpened(addr, pfn, cpu, path, rng))
         self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads, list_cost.ns,
                                    section_cost.loads, section_cost.ns))
@@ -455,10 +459,10 @@ class Machine:
 
     def _find_mapping(self, addr: int) -> Mapping:
         s = self.state
-        mine = [m for m in s.mappings if m.addr == addr and m.cpu == s.cpu]
+        mine = s.by_addr.get((s.cpu, addr))
         if mine:
-            return mine[-1]
-        other = [m for m in s.mappings if m.addr == addr]
+            return s.mappings[mine[-1]]
+        other = [s.mappings[ids[-1]] for (cpu, a), ids in s.by_addr.items() if a == addr]
         if other:
             raise EngineError(
                 f"the mapping at {addr:#x} was taken on cpu{other[-1].cpu}; its RCU reader "
@@ -469,7 +473,7 @@ class Machine:
             "rcu_read_unlock() with no matching lock" + self._open_hint())
 
     def _open_hint(self) -> str:
-        open_ = [f"{m.addr:#x}" for m in self.state.mappings if m.cpu == self.state.cpu]
+        open_ = [f"{a:#x}" for (cpu, a) in self.state.by_addr if cpu == self.state.cpu]
         return f" (open on cpu{self.state.cpu}: {', '.join(open_[-4:])})" if open_ else ""
 
     def _op_kunmap(self, addr: int) -> KunmapResult:
@@ -494,7 +498,11 @@ class Machine:
             page = s.memmap.get(mapping.pfn)
             if page is not None and page.kmaps:
                 page.kmaps -= 1
-        s.mappings.remove(mapping)
+        del s.mappings[mapping.id]
+        ids = s.by_addr[(mapping.cpu, mapping.addr)]
+        ids.remove(mapping.id)
+        if not ids:
+            del s.by_addr[(mapping.cpu, mapping.addr)]
         self._emit(ev.MappingClosed(addr, mapping.cpu))
         ended = s.rcu.rcu_read_unlock(mapping.reader)
         self._emit(ev.ReaderExit(mapping.cpu, mapping.reader, s.rcu.nesting(mapping.cpu),
@@ -636,7 +644,7 @@ class Machine:
 
     def _verdict(self, addr: int, r: KmapRange) -> tuple[str, str]:
         s = self.state
-        held = [m for m in s.mappings if m.range == r.name and m.cpu == s.cpu
+        held = [m for m in s.mappings.values() if m.range == r.name and m.cpu == s.cpu
                 and r.holds_kva(addr)]
         if r.state == "freed":
             return ("use-after-free",
@@ -684,15 +692,17 @@ class Machine:
         tabled = {r.name for slot in s.table.slots.values() for r in slot}
         if tabled != listed:
             bad.append(f"list {sorted(listed)} and section table {sorted(tabled)} disagree")
-        for m in s.mappings:
+        for m in s.mappings.values():
             if m.reader not in s.rcu.readers:
                 bad.append(f"mapping {m.addr:#x} has no RCU reader")
             if m.range and s.ranges[m.range].state == "freed":
                 bad.append(f"mapping {m.addr:#x} outlived {m.range}")
         if len(s.rcu.readers) != sum(len(c) for c in s.rcu.cpu_readers):
             bad.append("reader count and per-CPU nesting disagree")
-        if {m.reader for m in s.mappings} != set(s.rcu.readers):
+        if {m.reader for m in s.mappings.values()} != set(s.rcu.readers):
             bad.append("an RCU reader exists with no open mapping")
+        if sorted(i for ids in s.by_addr.values() for i in ids) != sorted(s.mappings):
+            bad.append("the address index and the open mappings disagree")
         return bad
 
     def fingerprint(self) -> str:
@@ -706,7 +716,7 @@ class Machine:
             "rcu": [s.rcu.cpu_readers, sorted(s.rcu.readers),
                     sorted((g.id, sorted(g.waiting_cpus)) for g in s.rcu.gps.values()),
                     s.rcu.next_reader, s.rcu.next_gp, s.rcu.completed],
-            "mappings": [(m.id, m.cpu, m.addr, m.reader) for m in s.mappings],
+            "mappings": [(m.id, m.cpu, m.addr, m.reader) for m in s.mappings.values()],
             "pages": sorted((p.pfn, p.kmaps, p.touches) for p in s.memmap.pages.values()),
             "cpu": s.cpu, "seq": [s.next_seq, s.next_mapping, s.next_base],
         }

@@ -72,7 +72,11 @@ class Rcu:
             raise EngineError(f"rcu_read_unlock() without a matching rcu_read_lock() "
                               f"(reader {reader_id})")
         del self.readers[reader_id]
-        self.cpu_readers[reader.cpu].remove(reader_id)
+        stack = self.cpu_readers[reader.cpu]
+        if stack[-1] == reader_id:  # the usual, innermost-first order
+            stack.pop()
+        else:
+            stack.remove(reader_id)
         if self.cpu_readers[reader.cpu]:
             return []
         return self._quiescent(reader.cpu)

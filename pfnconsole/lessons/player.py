@@ -103,6 +103,7 @@ class Player:
     def __init__(self, lesson: Lesson, session: Session | None = None) -> None:
         self.lesson = lesson
         self.session = session or Session()
+        self.session.base_dir = Path(lesson.path).resolve().parent  # logs/ beside the lesson
         self.done = 0
         self._marks: list[int] = []
         """Engine snapshot taken before each step that has run."""
