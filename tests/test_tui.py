@@ -133,6 +133,25 @@ def test_sweep_is_flat_for_the_section_path():
     assert len({r[3] for r in rows}) == 1  # section loads do not depend on N
 
 
+from pfnconsole.lessons import list_lessons as _course  # noqa: E402
+
+
+@pytest.mark.parametrize("path", _course(), ids=[p.stem for p in _course()])
+async def test_every_lesson_plays_to_the_end_in_the_console(path):
+    from pfnconsole.lessons import load
+    lesson = load(str(path))
+    app = PfnApp(lesson=lesson)
+    async with app.run_test(size=(160, 48)) as pilot:
+        start = app.session.machine.fingerprint()
+        while not app.player.finished:
+            await pilot.press("f5")
+        await pilot.pause()
+        assert all(o.ok for o in app.player.outcomes), [o.failures for o in app.player.outcomes]
+        assert "End of the lesson" in text(app, "#lesson")
+        app.player.run_to(-1)  # all the way back, as F8 would
+        assert app.session.machine.fingerprint() == start
+
+
 async def test_lesson_playback_steps_forward_and_back():
     from pfnconsole.lessons import load
     lesson = load("1")
