@@ -1,0 +1,56 @@
+"""Run the full benchmark and write BENCHMARKS.md (or render a saved --json result).
+
+    python bench/write_benchmarks.py            # runs `pfnconsole bench` in full (minutes)
+    python bench/write_benchmarks.py out.json   # renders a result saved with --json
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from pfnconsole.bench import report, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine_line() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / (1 << 20):.0f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def main() -> None:
+    res = json.load(open(sys.argv[1])) if len(sys.argv) > 1 else run(quick=False)
+    text = io.StringIO()
+    report(res, text)
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True, cwd=ROOT).stdout.strip()
+    body = (ROOT / "bench" / "BENCHMARKS.template.md").read_text()
+    body = body.replace("{machine}", machine_line()).replace("{rev}", rev or "?")
+    body = body.replace("{report}", text.getvalue().rstrip())
+    body = body.replace("{json}", json.dumps(res, indent=1))
+    (ROOT / "BENCHMARKS.md").write_text(body)
+    print("wrote", ROOT / "BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()
