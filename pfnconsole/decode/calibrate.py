@@ -342,6 +342,7 @@ class Calibrator:
 def calibrate(lines: Iterable[str], arch: str = "x86_64") -> Calibration:
     """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise)."""
     cal = Calibrator(arch)
-    for number, text in logical_lines(lines):
+    from .formats import QUICK  # formats imports this module's helpers
+    for number, text in logical_lines(lines, QUICK):
         cal.feed(number, text)
     return cal.result()
