@@ -342,7 +342,6 @@ class Calibrator:
 def calibrate(lines: Iterable[str], arch: str = "x86_64") -> Calibration:
     """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise)."""
     cal = Calibrator(arch)
-    from .formats import QUICK  # formats imports this module's helpers
-    for number, text in logical_lines(lines, QUICK):
+    for number, text in logical_lines(lines):
         cal.feed(number, text)
     return cal.result()

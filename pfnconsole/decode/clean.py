@@ -139,35 +139,17 @@ def _glue(first: str, second: str) -> str:
     return first + " " + second
 
 
-def logical_lines(lines: Iterable[str], quick: "re.Pattern[str] | None" = None
-                  ) -> Iterator[tuple[int, str]]:
+def logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     """Yield ``(first line number, cleaned text)`` per logical line.
 
     Blank lines and elision marks are dropped (they also stop a join).  At most one
     logical line (of at most five physical pieces) is held back at any time.
-
-    With ``quick`` (a regex of everything any format could care about), a raw line it
-    does not match is yielded as ``(number, "")`` without cleaning when it can neither
-    continue the held-back line nor be continued: it and the line after it both start
-    with a ``[`` timestamp (a continuation is never marked).
     """
     pending_no = 0
     pending_text = ""
     pending_marked = False
     parts = 0
-    it = iter(lines)
-    nxt = next(it, None)
-    number = 0
-    while nxt is not None:
-        raw, nxt = nxt, next(it, None)
-        number += 1
-        if quick is not None and raw[:1] == "[" and (nxt is None or nxt[:1] == "[") \
-                and quick.search(raw, 0, LIMIT_LINE) is None:
-            if parts:
-                yield pending_no, pending_text
-                parts = 0
-            yield number, ""  # noise: the consumers only age their context
-            continue
+    for number, raw in enumerate(lines, 1):
         cur = clean_line(raw)
         if parts and _continues(pending_text, pending_marked, parts, cur):
             pending_text = _glue(pending_text, cur.text)

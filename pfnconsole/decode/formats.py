@@ -9,8 +9,6 @@ resource scan's; a line with none of them skips straight to the pointer scanners
 
 from __future__ import annotations
 
-import re
-
 from .base import Context, Format, literal_alternation
 from .boot import E820, Cmdline, MemSize, Pmem, ReservedMem, VmLayout, Xen, Zones, scan_resources
 from .model import Finding
@@ -33,9 +31,6 @@ PREFILTER = literal_alternation([lit for fmt in FORMATS for lit in fmt.literals]
 """Cheap literal anchors: a line none of these occurs in needs no format at all."""
 
 
-QUICK = re.compile(PREFILTER.pattern + r"|pfn|[Pp]age|\(order: |PAGE_SIZE|[0-9a-fA-F]{12}")
-"""A raw line this does not match holds nothing any format, scanner or calibration uses."""
-
 _NOTHING: list[Finding] = []  # shared, never mutated: the common "no anchor" answer
 
 
@@ -56,4 +51,4 @@ def match_structured(text: str, ctx: Context) -> list[Finding]:
     return found
 
 
-__all__ = ["FORMATS", "PREFILTER", "QUICK", "match_structured", "scan_loose_pfns", "scan_pointers"]
+__all__ = ["FORMATS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]

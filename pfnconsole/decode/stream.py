@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 from .base import Context
 from .calibrate import Calibrator, calibrate
 from .clean import logical_lines
-from .formats import QUICK, match_structured, scan_loose_pfns, scan_pointers
+from .formats import match_structured, scan_loose_pfns, scan_pointers
 from .layout import Layout, canonical_arch, make_layout
 from .model import Calibration, Finding
 
@@ -72,23 +72,7 @@ class _Decoder:
                            tuple(fresh))
         return calibration_findings(only, line)
 
-    def age(self) -> None:
-        """A line with nothing of interest: records and page-fault context grow older."""
-        ctx = self.ctx
-        rec = ctx.record
-        if rec is not None:
-            rec.idle += 1
-            if rec.after_reason or rec.idle >= 3:
-                ctx.record = None
-        if ctx.fault is not None:
-            ctx.fault_age += 1
-            if ctx.fault_age > 8:
-                ctx.fault = None
-
     def feed(self, line: int, text: str) -> list[Finding] | tuple[()]:
-        if not text and self.online is None:
-            self.age()
-            return ()
         out: list[Finding] | None = None
         if self.online is not None:
             self.online.feed(line, text)
@@ -134,7 +118,7 @@ def decode_lines(lines: Iterable[str], *, arch: str = "x86_64",
     """
     dec = _Decoder(arch, calibration)
     yield from dec.start()
-    for number, text in logical_lines(lines, QUICK):
+    for number, text in logical_lines(lines):
         yield from dec.feed(number, text)
 
 
