@@ -130,3 +130,26 @@ def test_save_and_load_round_trip(tmp_path):
     r = t.execute(f"load {bad}")
     assert not r.ok and f"{bad}:2: error:" in r.error and "nothing was loaded" in r.error
     assert t.machine.fingerprint() == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_as_a_lesson_is_a_lesson_or_a_lesson_error(text):
+    from pfnconsole.lessons import LessonError, parse_lesson
+    try:
+        parse_lesson(text, "fuzz.md")
+    except LessonError as e:
+        assert str(e).startswith("fuzz.md:")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_as_a_boot_log_build_a_machine_or_say_why(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("log") / "boot.log"
+    path.write_bytes(data)
+    s = Session()
+    before = s.machine.fingerprint()
+    r = s.execute(f"machine from-log {path}")
+    assert r.ok or ("no e820" in r.error or "range" in r.error or "type" in r.error)
+    if not r.ok:
+        assert s.machine.fingerprint() == before
