@@ -91,6 +91,9 @@ class DumpPage(Format):
         if ptr is not None and from_ptr is None and layout.bits == 64:
             if not layout.in_vmemmap(layout.untag(ptr)):
                 notes.append("pointer outside the vmemmap")
+            elif pfn is not None:
+                notes.append(f"the pointer is not a whole struct page from the vmemmap base "
+                             f"under {layout.vmemmap_how()}: it and pfn {hx(pfn)} do not fit")
         notes.append(STATUS_NOTE.get(status, ""))
         if m["what"] == "is uninitialized":
             notes.append("uninitialized and poisoned struct page")
