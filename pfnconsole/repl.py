@@ -129,18 +129,18 @@ class Repl:
         )
 
     def toolbar(self):
-        st = self.session.machine.state
-        gps = len(st.rcu.gps)
-        return (f" {st.arch.name}  cpu{st.cpu}  readers {st.rcu.nr_readers}  "
-                f"ranges {len(st.kmap.nodes)}" + (f"  GP waiting {gps}" if gps else "")
-                + f"  radix {self.session.radix}   Tab completes, Ctrl-D quits ")
+        st = self.session.status()
+        gps = st["grace_periods"]
+        return (f" {st['arch']}  cpu{st['cpu']}  readers {st['readers']}  "
+                f"ranges {st['ranges']}" + (f"  GP waiting {gps}" if gps else "")
+                + f"  radix {st['radix']}   Tab completes, Ctrl-D quits ")
 
     def banner(self) -> None:
-        st = self.session.machine.state
+        st = self.session.status()
         print_formatted_text(
             PygmentsTokens([(Generic.Heading, f"pfnconsole {__version__}"),
-                            (Generic.Output, f" on {st.arch.name} with "
-                             f"{size_text(st.physmap.ram_bytes)} of RAM\n"
+                            (Generic.Output, f" on {st['arch']} with "
+                             f"{size_text(st['ram_bytes'])} of RAM\n"
                              "`help` lists commands, `help CMD` shows one, `explain` shows "
                              "the kernel path\n")]),
             style=STYLE, output=self.output)
@@ -150,7 +150,7 @@ class Repl:
                              end="", style=STYLE, output=self.output)
 
     def prompt_text(self) -> str:
-        cpu = self.session.machine.state.cpu
+        cpu = self.session.status()["cpu"]
         if self.player:
             return f"lesson {self.player.done}/{len(self.player.lesson.steps)} pfn[cpu{cpu}]> "
         return f"pfn[cpu{cpu}]> "

@@ -172,6 +172,13 @@ class Session:
             self.journal = journal
         return problems
 
+    def status(self) -> dict:
+        """What a prompt or a status bar shows, cheap enough for every keystroke."""
+        st = self.machine.state
+        return {"arch": st.arch.name, "cpu": st.cpu, "readers": st.rcu.nr_readers,
+                "ranges": len(st.kmap.nodes), "grace_periods": len(st.rcu.gps),
+                "ram_bytes": st.physmap.ram_bytes, "radix": self.radix}
+
     def query(self, line: str) -> Result:
         """Run a read-only command for a view: the answer, without becoming `last`."""
         last, last_path, journal, accepted = self.last, self.last_path, self.journal, self.accepted

@@ -380,7 +380,7 @@ class PfnApp(App[None]):
             return
         from ..commands.logs import machine_from_text
         from ..core.errors import EngineError
-        arch = self.session.machine.state.arch.name
+        arch = self.session.status()["arch"]
         try:
             result = machine_from_text(self.session, value, arch, "pasted log")
         except EngineError as e:
