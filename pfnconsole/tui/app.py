@@ -119,7 +119,7 @@ class PfnApp(App[None]):
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("lesson_next", "lesson_back") and self.player is None:
-            return None  # hidden from the footer without a lesson
+            return False  # hidden from the footer without a lesson
         return True
 
     def __init__(self, session: Session | None = None, lesson: Lesson | None = None) -> None:
