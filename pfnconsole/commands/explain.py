@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.arch import ArchProfile
 from ..core.kmap_pfn import Step
+from .table import hx
 from ..core.machine import (KmapResult, KunmapResult, LookupResult, PageResult,
                             TeardownResult)
 
@@ -20,10 +21,6 @@ MM_H = "include/linux/mm.h (same patch)"
 MMZONE_H = "include/linux/mmzone.h"
 MEMORY_MODEL_H = "include/asm-generic/memory_model.h"
 RCULIST_H = "include/linux/rculist.h"
-
-
-def hx(n: int | None) -> str:
-    return "NULL" if n is None else f"{n:#x}"
 
 
 WIDTH = 78
