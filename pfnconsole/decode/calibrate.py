@@ -18,10 +18,10 @@ from typing import Iterable
 
 from .base import classify_pointer
 from .boot import VM_LAYOUT
-from .clean import logical_lines
 from .layout import KASLR_WINDOW, ArchDefaults, arch_defaults, canonical_arch, make_layout
 from .model import Calibration, hx
 from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
+from .skim import Interest, blocks_of, skim_lines
 from .tables import BAD_MAP, FAULT, WALK, generic_pte, x86_entry
 from .traces import KMEM_PAGE, KMEM_PFN, TRACE_EVENT, kmem_pfn
 
@@ -73,6 +73,16 @@ class Calibrator:
         self._result: Calibration | None = None
 
     # --- collecting ----------------------------------------------------------------------
+    def keys(self) -> tuple[str, ...]:
+        """Every literal `feed` looks for: a line with none of them changes nothing."""
+        lowmem = ("lowmem",) if self.defaults.bits == 32 else ()
+        return ("Page orders", "(order: ", "PAGE_SIZE", "page", "pfn", "addr", "object at",
+                "nable to handle", "PGD ") + lowmem
+
+    def quiet(self) -> bool:
+        """Nothing half seen: no line without a key can matter now."""
+        return self._pending_pfn is None and self._pending_va is None and self._fault is None
+
     def _add(self, pairs: list[Pair], pair: Pair) -> None:
         if len(pairs) >= MAX_PAIRS or any(p.addr == pair.addr and p.pfn == pair.pfn for p in pairs):
             return
@@ -339,9 +349,19 @@ class Calibrator:
         return self._result
 
 
-def calibrate(lines: Iterable[str], arch: str = "x86_64") -> Calibration:
-    """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise)."""
+def calibrate(lines: Iterable[str], arch: str = "x86_64", *, skim: bool = True) -> Calibration:
+    """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise).
+
+    ``lines`` may be a file (read in blocks) or any iterable of lines.  With ``skim``
+    False every line is read (the reference the skimming path is tested against).
+    """
+    return calibrate_blocks(blocks_of(lines), arch, skim=skim)
+
+
+def calibrate_blocks(blocks: Iterable, arch: str = "x86_64", *, skim: bool = True) -> Calibration:
+    """`calibrate` over blocks of text (see `skim.blocks_of`)."""
     cal = Calibrator(arch)
-    for number, text in logical_lines(lines):
+    interest = Interest(cal.keys()) if skim else None
+    for number, text in skim_lines(blocks, interest, cal.quiet):
         cal.feed(number, text)
     return cal.result()

@@ -139,26 +139,78 @@ def _glue(first: str, second: str) -> str:
     return first + " " + second
 
 
-def logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """Yield ``(first line number, cleaned text)`` per logical line.
+class Joiner:
+    """Glue physical lines into logical ones, holding back at most one logical line.
 
-    Blank lines and elision marks are dropped (they also stop a join).  At most one
-    logical line (of at most five physical pieces) is held back at any time.
+    `push` takes the next physical line and returns the logical line it completed, if
+    any; `flush` hands over the one held back.  Blank lines and elision marks are dropped
+    (they also stop a join); a logical line has at most five physical pieces.
     """
-    pending_no = 0
-    pending_text = ""
-    pending_marked = False
-    parts = 0
-    for number, raw in enumerate(lines, 1):
+
+    __slots__ = ("number", "text", "marked", "parts")
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.text = ""
+        self.marked = False
+        self.parts = 0
+
+    def push(self, number: int, raw: str) -> tuple[int, str] | None:
         cur = clean_line(raw)
-        if parts and _continues(pending_text, pending_marked, parts, cur):
-            pending_text = _glue(pending_text, cur.text)
-            parts += 1
-            continue
-        if parts:
-            yield pending_no, pending_text
-            parts = 0
+        if self.parts and _continues(self.text, self.marked, self.parts, cur):
+            self.text = _glue(self.text, cur.text)
+            self.parts += 1
+            return None
+        done = (self.number, self.text) if self.parts else None
+        self.parts = 0
         if cur.text and not cur.elision:
-            pending_no, pending_text, pending_marked, parts = number, cur.text, cur.marked, 1
-    if parts:
-        yield pending_no, pending_text
+            self.number, self.text, self.marked, self.parts = number, cur.text, cur.marked, 1
+        return done
+
+    def flush(self) -> tuple[int, str] | None:
+        if not self.parts:
+            return None
+        self.parts = 0
+        return self.number, self.text
+
+
+def logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Yield ``(first line number, cleaned text)`` per logical line, one line at a time."""
+    joiner = Joiner()
+    for number, raw in enumerate(lines, 1):
+        done = joiner.push(number, raw)
+        if done is not None:
+            yield done
+    done = joiner.flush()
+    if done is not None:
+        yield done
+
+
+def _in_block(pattern: str) -> str:
+    """A marker pattern rewritten to run inside a block of lines joined by newlines.
+
+    Nothing may cross the newline, and the lookaheads that `clean_line` evaluates on a
+    right-stripped line keep their meaning: "followed by a blank" there means followed
+    by blanks and then something else on the same line.
+    """
+    keep = {r"(?=\s|$)": r"(?=[^\S\n]|\n|\Z)", r"(?=\s)": r"(?=[^\S\n]+\S)",
+            r"[^\s:\[\]]": r"[^\s:\[\]]", r"[^\[\]]": r"[^\[\]\n]"}
+    for i, old in enumerate(keep):
+        pattern = pattern.replace(old, f"\0{i}\0")
+    pattern = pattern.replace(r"\s", r"[^\S\n]")
+    for i, new in enumerate(keep.values()):
+        pattern = pattern.replace(f"\0{i}\0", new)
+    return pattern
+
+
+UNMARKED = re.compile(
+    r"\n(?!(?:[ \t]{0,64}<\d{1,3}>){0,7}[ \t]{0,64}(?:"
+    + "|".join(f"(?:{_in_block(p.pattern)})" for p in _MARKERS)
+    + r")|[^\S\n]{0,64}(?:\n|\Z))"
+)
+"""In a block of lines, the newline before a line that may continue the one above.
+
+A line it does not stop at starts with a record marker (so `clean_line` calls it
+marked) or is blank: either way no join reaches into it.  It may stop at lines that
+are in fact marked (a quoted log, an exotic prefix); that only costs speed.
+"""

@@ -31,6 +31,29 @@ PREFILTER = literal_alternation([lit for fmt in FORMATS for lit in fmt.literals]
 """Cheap literal anchors: a line none of these occurs in needs no format at all."""
 
 
+SKIM_KEYS = ("page", "pfn", "flags", "head:", "mem", "Memory", "offlin", "phys", "dax", "ode ",
+             "Reserv", "*pd", "region", ": 0x", "e820")
+"""Short strings that between them occur in most literals (``page`` is in ``page:``,
+``Bad page state``, ``page_owner`` ...): one `str.find` each instead of one per literal."""
+
+
+def cover(literals, keys) -> tuple[str, ...]:
+    """The ``keys`` some literal contains, plus every literal that contains none of them.
+
+    A line holding any of ``literals`` holds one of the result, so skimming for the
+    result never misses a line a format would read.
+    """
+    used = [k for k in keys if any(k in lit for lit in literals)]
+    rest = [lit for lit in literals if not any(k in lit for k in used)]
+    return tuple(dict.fromkeys(used + rest))
+
+
+INTEREST_KEYS: tuple[str, ...] = cover(
+    [lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS) + ["pfn"], SKIM_KEYS)
+"""What the decoder skims for: every literal it acts on (``pfn`` for the loose-pfn scan),
+covered by `SKIM_KEYS` where they reach."""
+
+
 _NOTHING: list[Finding] = []  # shared, never mutated: the common "no anchor" answer
 
 
@@ -51,4 +74,4 @@ def match_structured(text: str, ctx: Context) -> list[Finding]:
     return found
 
 
-__all__ = ["FORMATS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]
+__all__ = ["FORMATS", "INTEREST_KEYS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from .base import Context, join_notes
+from .layout import Layout
 from .model import Finding
 
 
@@ -65,4 +66,82 @@ def scan_loose_pfns(text: str, ctx: Context) -> list[Finding]:
         pfn = int(v, 16)
         how = "" if v.startswith("0x") else "no 0x: read as hex, as mm/ printks use %lx"
         out.append(Finding(ctx.line, "pfn", pfn=pfn, phys=pfn << shift, type=m["name"], note=how))
+    return out
+
+
+# --- where pointers can be, for skimming -----------------------------------------------------
+
+_ANY_HEX_WORD = re.compile(r"(?<![0-9a-zA-Z])(?:0x)?[0-9a-fA-F]{16}(?![0-9a-zA-Z])")
+_DEPTH = 8
+"""Leading hex digits a skimming pattern checks; the rest is left to `scan_pointers`."""
+
+
+def _hex_range(lo: str, hi: str, digits: str) -> str:
+    """A regex for the hex strings of len(lo) digits from ``lo`` to ``hi``, inclusive."""
+    if lo == hi:
+        return lo
+    a, b = digits.index(lo[0]), digits.index(hi[0])
+
+    def span(i: int, j: int) -> str:
+        return digits[i] if i == j else f"[{digits[i:j + 1]}]"
+
+    rest = len(lo) - 1
+    anyrest = f"[{digits}]" + (f"{{{rest}}}" if rest > 1 else "")
+    if rest == 0:
+        return span(a, b)
+    if a == b:
+        return lo[0] + _hex_range(lo[1:], hi[1:], digits)
+    if lo[1:] == digits[0] * rest and hi[1:] == digits[15] * rest:
+        return span(a, b) + anyrest
+    parts = [lo[0] + _hex_range(lo[1:], digits[15] * rest, digits)]
+    if b - a > 1:
+        parts.append(span(a + 1, b - 1) + anyrest)
+    parts.append(hi[0] + _hex_range(digits[0] * rest, hi[1:], digits))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _range_patterns(lo: int, hi: int) -> list[re.Pattern[str]] | None:
+    """Lower- and upper-case patterns for 16-digit hex words in [lo, hi)."""
+    hi = min(hi, 1 << 64)
+    if hi <= lo:
+        return []
+    shift = 4 * (16 - _DEPTH)
+    first, last = f"{lo >> shift:0{_DEPTH}x}", f"{(hi - 1) >> shift:0{_DEPTH}x}"
+    common = 0
+    while common < _DEPTH and first[common] == last[common]:
+        common += 1
+    if common < 2:
+        return None  # too wide to start with a literal: the caller scans every hex word
+    out = []
+    for digits in ("0123456789abcdef", "0123456789ABCDEF"):
+        lo_s, hi_s = (first, last) if digits[10] == "a" else (first.upper(), last.upper())
+        lead = lo_s[:common]
+        body = _hex_range(lo_s[common:], hi_s[common:], digits) if common < _DEPTH else ""
+        # the literal lead first (a fast search), then "no hex digit before the word"
+        out.append(re.compile(f"{lead}(?<![0-9a-fA-F]{lead}){body}"))
+    return out
+
+
+def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> list[re.Pattern[str]]:
+    """Regexes that find every hex word `scan_pointers` could report (a superset).
+
+    Words in one case only (all lower or all upper): printk's ``%lx``/``%px`` never mix.
+    ``scanned`` False (the decoder does not scan pointers at all) gives none; with
+    ``settled`` False (the layout may still change) every 16-digit hex word counts.
+    """
+    if not scanned or layout.bits != 64:
+        return []
+    if layout.arch == "arm64" or not settled:
+        return [_ANY_HEX_WORD]  # tagged pointers may start with any byte
+    out: list[re.Pattern[str]] = []
+    ranges = []
+    if layout.vmemmap_base is not None and layout.struct_page_size:
+        ranges.append((layout.vmemmap_base, layout.vmemmap_base + layout.vmemmap_span))
+    if layout.page_offset is not None:
+        ranges.append((layout.page_offset, layout.page_offset + layout.direct_map_bytes))
+    for lo, hi in ranges:
+        got = _range_patterns(lo, hi)
+        if got is None:
+            return [_ANY_HEX_WORD]
+        out.extend(got)
     return out

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from .base import Context
-from .calibrate import Calibrator, calibrate
-from .clean import logical_lines
-from .formats import match_structured, scan_loose_pfns, scan_pointers
+from .calibrate import Calibrator, calibrate_blocks
+from .formats import INTEREST_KEYS, match_structured, scan_loose_pfns, scan_pointers
 from .layout import Layout, canonical_arch, make_layout
 from .model import Calibration, Finding
+from .scan import pointer_patterns
+from .skim import Interest, blocks_of, blocks_of_text, skim_lines
 
 _CAL_TYPES = (("vmemmap", "vmemmap"), ("direct map", "direct_map"), ("page size", "page_shift"))
 
@@ -53,6 +54,19 @@ class _Decoder:
             return ("",) if layout.vmemmap_known or layout.direct_known else ()
         prefixes = {f"{base:016x}"[:3] for base in (layout.vmemmap_base, layout.page_offset) if base}
         return tuple(prefixes) + tuple(p.upper() for p in prefixes)
+
+    def interest(self) -> Interest:
+        """Where a line this decoder would act on can be (see `skim`)."""
+        if self.online is None:
+            return Interest(INTEREST_KEYS, pointer_patterns(self.ctx.layout, bool(self._gate)))
+        # calibrating as it reads: the layout may still move, so any hex word counts
+        return Interest(INTEREST_KEYS + self.online.keys(),
+                        pointer_patterns(self.ctx.layout, True, settled=False))
+
+    def quiet(self) -> bool:
+        """No record open, no fault waiting for its walk, no calibration pair half seen."""
+        ctx = self.ctx
+        return ctx.record is None and ctx.fault is None and (self.online is None or self.online.quiet())
 
     def start(self) -> list[Finding]:
         if self.calibration is not None:
@@ -109,21 +123,28 @@ class _Decoder:
 
 
 def decode_lines(lines: Iterable[str], *, arch: str = "x86_64",
-                 calibration: Calibration | None = None) -> Iterator[Finding]:
+                 calibration: Calibration | None = None, skim: bool = True) -> Iterator[Finding]:
     """Stream findings from raw log lines (pass 2).
 
-    With ``calibration`` (from `calibrate`) its findings come first, then the rest in
-    line order.  Without it the decoder calibrates while it reads: lines before the first
-    (pointer, pfn) pair are decoded with the arch defaults.
+    ``lines`` may be a file (read in blocks) or any iterable of lines.  With
+    ``calibration`` (from `calibrate`) its findings come first, then the rest in line
+    order.  Without it the decoder calibrates while it reads: lines before the first
+    (pointer, pfn) pair are decoded with the arch defaults.  With ``skim`` False every
+    line is read (the reference the skimming path is tested against).
     """
+    return decode_blocks(blocks_of(lines), arch=arch, calibration=calibration, skim=skim)
+
+
+def decode_blocks(blocks: Iterable, *, arch: str = "x86_64",
+                  calibration: Calibration | None = None, skim: bool = True) -> Iterator[Finding]:
+    """`decode_lines` over blocks of text (see `skim.blocks_of`)."""
     dec = _Decoder(arch, calibration)
     yield from dec.start()
-    for number, text in logical_lines(lines):
+    for number, text in skim_lines(blocks, dec.interest() if skim else None, dec.quiet):
         yield from dec.feed(number, text)
 
 
-def decode_text(text: str, *, arch: str = "x86_64") -> list[Finding]:
+def decode_text(text: str, *, arch: str = "x86_64", skim: bool = True) -> list[Finding]:
     """Calibrate on the whole text, then decode it: calibration findings first."""
-    lines = text.splitlines()
-    cal = calibrate(lines, arch)
-    return list(decode_lines(lines, arch=arch, calibration=cal))
+    cal = calibrate_blocks(blocks_of_text(text), arch, skim=skim)
+    return list(decode_blocks(blocks_of_text(text), arch=arch, calibration=cal, skim=skim))

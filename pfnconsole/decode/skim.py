@@ -1,0 +1,188 @@
+"""Read a log in blocks and hand only the lines that can matter to the decoder.
+
+Most of a real log is ordinary chatter.  The decoder and the calibrator look at a line
+only when one of their literal anchors occurs in it (``page:``, ``pfn``, ``[mem `` ...)
+or it holds a pointer into the vmemmap or the direct map.  `skim_lines` finds those
+lines with C-speed searches (`str.find`, a compiled regex) over blocks of about a
+megabyte, and runs everything in between at the speed of those searches.
+
+It yields exactly what `clean.logical_lines` yields for the lines it does not skip, and
+it skips a run of lines only when skipping cannot change the result:
+
+- the consumer says it is *quiet* (no bad-page record open, no page fault waiting for
+  its page-table walk, no calibration pair half seen), so an ordinary line would only
+  go past it;
+- no line in the run holds an anchor;
+- every line in the run starts with a record marker or is blank (`clean.UNMARKED`
+  stops at any other), so no line of the run joins the one above it; when the line
+  after the run could join (it has no marker), the last line of the run is read too,
+  and so is the last line of a block (the next block's first line may continue it).
+
+Line numbers count every physical line, skipped or not.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .clean import UNMARKED, Joiner
+
+BLOCK = 1 << 20
+"""Characters read at a time (a block ends at a newline; a longer line grows it)."""
+
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Characters `str.splitlines` breaks a line at, besides the newline."""
+
+
+class Interest:
+    """The earliest place in a block where a line worth reading may start.
+
+    ``keys`` are literal strings (searched with `str.find`), ``patterns`` compiled
+    regular expressions; `clean.UNMARKED` is always one of them.  Each searcher keeps its
+    last answer, so a block is scanned once per searcher however often it is asked.
+    """
+
+    __slots__ = ("keys", "patterns", "_text", "_end", "_next")
+
+    def __init__(self, keys: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()) -> None:
+        self.keys = tuple(dict.fromkeys(k for k in keys if k))
+        self.patterns = (UNMARKED, *patterns)
+        self._text = ""
+        self._end = 0
+        self._next: list[int] = []
+
+    def start(self, text: str) -> None:
+        self._text = text
+        self._end = len(text)
+        self._next = [-1] * (len(self.keys) + len(self.patterns))
+
+    def next(self, pos: int) -> int:
+        """Index of the first hit at or after ``pos`` (the block's length if none)."""
+        text, end, nxt = self._text, self._end, self._next
+        i = 0
+        for key in self.keys:
+            if nxt[i] < pos:
+                at = text.find(key, pos)
+                nxt[i] = end if at < 0 else at
+            i += 1
+        for pat in self.patterns:
+            if nxt[i] < pos:
+                m = pat.search(text, pos)
+                nxt[i] = end if m is None else m.start()
+            i += 1
+        return min(nxt)
+
+    def unmarked(self, start: int) -> bool:
+        """Is the line at ``start`` (at or after the last `next` query) one that may join
+        the line above it?"""
+        return self._next[len(self.keys)] == start - 1
+
+
+def blocks_of_text(text: str, size: int = BLOCK) -> Iterator[str]:
+    """Blocks of whole lines, split the way `str.splitlines` splits ``text``."""
+    if _ODD_BREAKS.search(text):
+        text = "\n".join(text.splitlines())
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.find("\n", min(start + size, end) - 1)
+        stop = end if cut < 0 else cut + 1
+        yield text[start:stop]
+        start = stop
+
+
+def _blocks_of_file(f, size: int) -> Iterator[str]:
+    carry = ""
+    while True:
+        chunk = f.read(size)
+        if not chunk:
+            break
+        cut = chunk.rfind("\n")
+        if cut < 0:
+            carry += chunk
+            continue
+        yield carry + chunk[:cut + 1]
+        carry = chunk[cut + 1:]
+    if carry:
+        yield carry
+
+
+def blocks_of(lines: Iterable[str], size: int = BLOCK) -> Iterator[str | Sequence[str]]:
+    """Blocks of text from a file (read in chunks) or any iterable of lines.
+
+    A batch of lines that cannot be joined without changing where lines break (an
+    element holding a newline inside it) is passed on as the list it is.
+    """
+    if hasattr(lines, "read"):
+        yield from _blocks_of_file(lines, size)
+        return
+    it = iter(lines)
+    while True:
+        batch = list(islice(it, 1024))
+        if not batch:
+            return
+        joined = "".join(batch)
+        newlines = joined.count("\n")
+        if newlines == 0:
+            yield "\n".join(batch) + "\n"
+        elif newlines == len(batch) and all(e[-1:] == "\n" for e in batch):
+            yield joined
+        else:
+            bare = [e[:-1] if e[-1:] == "\n" else e for e in batch]
+            if sum(e.count("\n") for e in bare):
+                yield batch
+            else:
+                yield "\n".join(bare) + "\n"
+
+
+def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
+               quiet: Callable[[], bool]) -> Iterator[tuple[int, str]]:
+    """``(first line number, cleaned text)`` per logical line worth reading.
+
+    With ``interest`` None nothing is skipped (the same output as `logical_lines`).
+    ``quiet`` is asked between lines; it must say True only when the consumer's state
+    would not change on a line that holds none of the interest's anchors.
+    """
+    joiner = Joiner()
+    number = 0
+    for block in blocks:
+        if not isinstance(block, str):
+            for raw in block:
+                number += 1
+                done = joiner.push(number, raw)
+                if done is not None:
+                    yield done
+            continue
+        # a newline before every line, so each line start follows one
+        text = "\n" + block if block[-1:] == "\n" else "\n" + block + "\n"
+        end = len(text)
+        if interest is not None:
+            interest.start(text)
+        pos = 1
+        while pos < end:
+            if interest is not None and quiet():
+                hit = interest.next(pos - 1)
+                if hit >= pos:
+                    # the line at pos starts a record or is blank: the held line is whole
+                    done = joiner.flush()
+                    if done is not None:
+                        yield done
+                    if quiet():
+                        stop = text.rfind("\n", 0, hit + 1) + 1  # the line holding the hit
+                        resume = stop
+                        if stop >= end or interest.unmarked(stop):
+                            # it may join the line above (or the next block may): read that too
+                            resume = text.rfind("\n", 0, stop - 1) + 1
+                        if resume > pos:
+                            number += text.count("\n", pos, resume)
+                            pos = resume
+            nl = text.index("\n", pos)
+            number += 1
+            done = joiner.push(number, text[pos:nl])
+            if done is not None:
+                yield done
+            pos = nl + 1
+    done = joiner.flush()
+    if done is not None:
+        yield done

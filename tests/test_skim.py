@@ -1,0 +1,189 @@
+"""Skimming (decode/skim.py) changes how fast the decoder reads, never what it finds.
+
+The reference is the same decoder with ``skim=False``: every line read.  Both run on the
+real samples, on generated benchmark logs and on hypothesis-made logs built from the
+pieces that make skimming hard (unmarked continuation lines, block edges, open records).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from pfnconsole import bench_log
+from pfnconsole.decode import calibrate, decode_lines, decode_text
+from pfnconsole.decode.calibrate import calibrate_blocks
+from pfnconsole.decode.clean import UNMARKED, clean_line, logical_lines
+from pfnconsole.decode.formats import FORMATS, INTEREST_KEYS, RESOURCE_ANCHORS
+from pfnconsole.decode.layout import make_layout
+from pfnconsole.decode.scan import pointer_patterns
+from pfnconsole.decode.skim import Interest, blocks_of, blocks_of_text, skim_lines
+from pfnconsole.decode.stream import decode_blocks
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "dmesg"
+ARCHES = ("x86_64", "arm64", "ppc64", "x86_64-5level")
+
+
+def both_ways(text: str, arch: str) -> tuple[list, list]:
+    return decode_text(text, arch=arch, skim=False), decode_text(text, arch=arch)
+
+
+def sample_names() -> list[str]:
+    return sorted(p.stem for p in SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample corpus not found at {SAMPLES}")
+@pytest.mark.parametrize("name", sample_names() or ["none"])
+def test_every_sample_decodes_the_same_skimmed(name):
+    text = (SAMPLES / f"{name}.txt").read_text(errors="replace")
+    for arch in ARCHES:
+        ref, fast = both_ways(text, arch)
+        assert fast == ref, (name, arch)
+    # tiny blocks: every block edge falls somewhere inside a report
+    cal = calibrate(text.splitlines())
+    ref = list(decode_lines(text.splitlines(), calibration=cal, skim=False))
+    assert list(decode_blocks(blocks_of_text(text, size=61), calibration=cal)) == ref
+    assert calibrate_blocks(blocks_of_text(text, size=61)) == cal
+
+
+@pytest.mark.parametrize("density", [0.02, 0.3, 1.0])
+def test_generated_logs_decode_the_same_skimmed(tmp_path, density):
+    path = tmp_path / "g.log"
+    bench_log.generate(str(path), 120_000, density, seed=3)
+    text = path.read_text()
+    ref, fast = both_ways(text, "x86_64")
+    assert fast == ref
+    assert {"dump_page", "e820", "fs_dax", "memory_failure"} <= {f.kind for f in ref}
+    with open(path) as f:  # a file is read in blocks, not lines
+        cal = calibrate(f)
+        f.seek(0)
+        assert list(decode_lines(f, calibration=cal)) == ref
+
+
+def test_skimming_skips_most_of_an_ordinary_log(tmp_path):
+    """The point of it: on a log of chatter, most lines never reach the decoder."""
+    path = tmp_path / "g.log"
+    bench_log.generate(str(path), 200_000, 0.01, seed=5)
+    text = path.read_text()
+    every = sum(1 for _ in logical_lines(text.splitlines()))
+    read = sum(1 for _ in skim_lines(blocks_of_text(text), Interest(INTEREST_KEYS), lambda: True))
+    assert every > 0.95 * text.count("\n")
+    assert read < every / 3, (read, every)
+
+
+# --- hypothesis: logs made of the hard pieces ----------------------------------------------
+
+PREFIXES = ["", "", "[  12.345678] ", "[    0.000000] ", "[ +0.001002] ", "<4>[ 3.5] ", "   ",
+            "Jan  2 03:04:05 host kernel: ", "2024-01-02T03:04:05.123456+00:00 host kernel: ",
+            "  kworker-12  [003] ....  326.960743: ", "> ", ">> [ 1.0] ", "[T123] ", "\t"]
+BODIES = [
+    "page:ffffea0004018000 refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x100600",
+    "page:ffffea0004018000 refcount:0 mapcount:0", "mapping:0000000000000000 index:0x0 pfn:0x100600",
+    "BUG: Bad page state in process kworker/1:1  pfn:100600", "page dumped because: nonzero _refcount",
+    "flags: 0x17ffffc0000000(node=0|zone=2|lastcpupid=0x1fffff)", "flags: 0x17ffffc0000000(",
+    "raw: 0017ffffc0000000 dead000000000100", "dead000000000122 0000000000000000",
+    "Memory failure: 0x100600: recovery action for dax page: Recovered", "Memory", "failure: 0x100601: Recovered",
+    "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff] persistent (type 12)", "BIOS-e820: [mem",
+    "0x0000000100000000-0x000000043fffffff] usable", "  Normal   [mem 0x0000000100000000-0x000000043fffffff]",
+    "BUG: unable to handle page fault for address: ffff888100600000",
+    "PGD 23801067 P4D 23801067 PUD 23802067 PMD 8000000100600e1 PTE 0",
+    "dax_pmd_insert_mapping: dev 259:0 ino 0x1003 shared write address 0x10505000 length 0x200000 pfn",
+    "0x100600 DEV|MAP radix_entry 0xc000e", "migrating pfn 1f46d", "pfn", "[mem", "ino",
+    "call ffffffff81234567 ffff888100600040", "object at ffff888100600040", "access at ffff888100600080",
+    "usb 1-1: new high-speed USB device number 2 using xhci_hcd", "systemd[1]: Started Journal Service.",
+    "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c", "...", "[...]", "", "Modules linked in: x",
+    "pmem0: detected capacity change from 0 to 17179869184", "head: 0017ffffc0000000",
+]
+LINE = st.builds(lambda p, b, tail: p + b + tail, st.sampled_from(PREFIXES), st.sampled_from(BODIES),
+                 st.sampled_from(["", "", "", " ", "  x", "\r"]))
+LOG = st.lists(st.one_of(LINE, st.text(alphabet="[]<>:. 0123456789abcdefx-\t", max_size=20)),
+               min_size=1, max_size=40)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LOG, st.sampled_from(ARCHES), st.integers(min_value=8, max_value=400))
+def test_made_up_logs_decode_the_same_skimmed(lines, arch, size):
+    text = "\n".join(lines) + "\n"
+    ref = decode_text(text, arch=arch, skim=False)
+    assert decode_text(text, arch=arch) == ref
+    cal = calibrate(lines, arch)
+    assert calibrate_blocks(blocks_of_text(text, size=size), arch) == cal
+    want = list(decode_lines(lines, arch=arch, calibration=cal, skim=False))
+    assert list(decode_blocks(blocks_of_text(text, size=size), arch=arch, calibration=cal)) == want
+    # no calibration: the decoder calibrates as it reads, and skims for any hex word
+    online = list(decode_lines(lines, arch=arch, skim=False))
+    assert list(decode_lines(lines, arch=arch)) == online
+    assert list(decode_lines(io.StringIO(text), arch=arch)) == online
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(lambda p, t: p + t, st.sampled_from(PREFIXES),
+                 st.text(alphabet="[]<>:.+ 0123456789TCJan-kernelhost\t", max_size=30)))
+def test_a_line_skimming_may_pass_over_is_marked_or_blank(line):
+    """UNMARKED stops before every line that could join the one above it."""
+    if UNMARKED.match("\n" + line + "\n") is None:
+        cleaned = clean_line(line)
+        assert cleaned.marked or cleaned.text == "", line
+
+
+def test_lines_of_every_shape_become_blocks_that_break_the_same_way():
+    ends = ["a\n", "b\n", "c"]
+    assert list(blocks_of(ends)) == ["a\nb\nc\n"]
+    assert list(blocks_of(["a", "b"])) == ["a\nb\n"]
+    assert list(blocks_of(["a\nb", "c"])) == [["a\nb", "c"]]  # a newline inside stays one line
+    assert "".join(blocks_of_text("a\r\nb\rc\x85d", size=2)) == "a\nb\nc\nd"
+    got = list(blocks_of(io.StringIO("x\n" * 5 + "long line\nend"), size=3))
+    assert "".join(got) == "x\n" * 5 + "long line\nend"
+    assert all(b.endswith("\n") for b in got[:-1]) and len(got) > 3
+
+
+# --- the keys and patterns are supersets ------------------------------------------------------
+
+def test_every_literal_holds_an_interest_key():
+    literals = [lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS) + ["pfn"]
+    for lit in literals:
+        assert any(key in lit for key in INTEREST_KEYS), lit
+    assert len(INTEREST_KEYS) < len(set(literals))
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_64-5level", "ppc64", "riscv64"])
+@settings(max_examples=60, deadline=None)
+@given(where=st.floats(min_value=0, max_value=1, exclude_max=True), upper=st.booleans(),
+       lead=st.sampled_from(["", "0x", "page:", "memcg:", " at "]))
+def test_pointer_patterns_find_every_address_the_scanner_reports(arch, where, upper, lead):
+    layout = make_layout(arch, None)
+    pats = pointer_patterns(layout, True)
+    for lo, span in ((layout.vmemmap_base, layout.vmemmap_span), (layout.page_offset, layout.direct_map_bytes)):
+        value = min(lo + int(span * where), (1 << 64) - 1)
+        word = f"{value:016X}" if upper else f"{value:016x}"
+        line = f"x {lead}{word} y"
+        assert any(p.search(line) for p in pats), (arch, line)
+
+
+def test_kernel_text_addresses_are_not_pointers_worth_a_look():
+    pats = pointer_patterns(make_layout("x86_64", None), True)
+    trace = "RBX: ffffffffc03a2000 R10: ffffffff9a6bba48 ret_from_fork+0x1f/0x30 ffffffff81234567"
+    assert not any(p.search(trace) for p in pats)
+    assert any(p.search("RSP: 0018:ffff888100600040") for p in pats)
+    assert pointer_patterns(make_layout("x86_64", None), False) == []
+
+
+def test_an_open_record_is_not_skimmed_past():
+    """Lines between a report and a late detail line count: the record closes after three."""
+    noise = "[ 1.000000] usb 1-1: new high-speed USB device number 2 using xhci_hcd"
+    for gap in range(6):
+        lines = ["[ 1.000000] BUG: Bad page state in process kworker/1:1  pfn:100600",
+                 *[noise] * gap,
+                 "[ 1.000000] flags: 0x17ffffc0000000(node=0|zone=2|lastcpupid=0x1fffff)",
+                 *[noise] * 8,
+                 "[ 1.000000] BUG: unable to handle page fault for address: ffff888100600000",
+                 *[noise] * gap,
+                 "[ 1.000000] PGD 23801067 P4D 23801067 PUD 23802067 PMD 8000000100600e1 PTE 0"]
+        text = "\n".join(lines * 3)
+        ref, fast = both_ways(text, "x86_64")
+        assert fast == ref, gap
+        flags = [f for f in ref if f.kind == "page_flags" or "flags" in (f.type or "")]
+        assert flags, [f.kind for f in ref]
