@@ -143,7 +143,8 @@ def test_lines_of_every_shape_become_blocks_that_break_the_same_way():
 # --- the keys and patterns are supersets ------------------------------------------------------
 
 def test_every_literal_holds_an_interest_key():
-    literals = [lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS) + ["pfn"]
+    literals = [lit for fmt in FORMATS for lit in (fmt.literals if fmt.skim is None else fmt.skim)]
+    literals += list(RESOURCE_ANCHORS) + ["pfn"]
     for lit in literals:
         assert any(key in lit for key in INTEREST_KEYS), lit
     assert len(INTEREST_KEYS) < len(set(literals))
@@ -187,3 +188,32 @@ def test_an_open_record_is_not_skimmed_past():
         assert fast == ref, gap
         flags = [f for f in ref if f.kind == "page_flags" or "flags" in (f.type or "")]
         assert flags, [f.kind for f in ref]
+
+
+def _all_lines(tmp_path) -> list[str]:
+    out = list(BODIES)
+    for p in sorted(SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []:
+        out += [text for _, text in logical_lines(p.read_text(errors="replace").splitlines())]
+    path = tmp_path / "g.log"
+    bench_log.generate(str(path), 300_000, 1.0, seed=11)
+    out += [text for _, text in logical_lines(path.read_text().splitlines())]
+    return out
+
+
+def test_a_format_reports_only_on_lines_holding_its_skim_strings(tmp_path):
+    from pfnconsole.decode.base import Context
+    with_skim = [fmt for fmt in FORMATS if fmt.skim is not None]
+    assert with_skim
+    lines = _all_lines(tmp_path) + [
+        "  Device   empty", "DMA      0x00000000 -> 0x00001000", "Node 0: 0x0000000100000000",
+        "Initmem setup node 0 [mem 0x0000000000001000-0x000000043fffffff]",
+        "pmem1: detected capacity change from 0 to 1024", "dax0.0: detected capacity change from 0 to 2",
+        "nd_pmem namespace0.0: unable to guarantee persistence of writes"]
+    reported = 0
+    for fmt in with_skim:
+        for text in lines:
+            ctx = Context(make_layout("x86_64", None))
+            if fmt.match(text, ctx):
+                reported += 1
+                assert any(key in text for key in fmt.skim), (fmt.name, text)
+    assert reported > 20

@@ -88,6 +88,9 @@ class Format:
 
     name = ""
     literals: tuple[str, ...] = ()
+    skim: tuple[str, ...] | None = None
+    """Strings one of which every line this format reports on contains, when they are
+    rarer in ordinary logs than ``literals`` (see `skim`); None: the literals."""
 
     def match(self, text: str, ctx: Context) -> list[Finding] | None:  # pragma: no cover
         raise NotImplementedError

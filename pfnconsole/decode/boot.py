@@ -125,6 +125,8 @@ class Zones(Format):
 
     name = "zone"
     literals = ("DMA", "Normal", "HighMem", "Movable", "Device", "Node ", "node ", "NODE_DATA")
+    # every pattern below needs a [mem range, "empty", "0x.. -> 0x", "Node n: 0x" or Initmem
+    skim = ("[mem ", "empty", " -> 0x", ": 0x", "Initmem setup")
 
     def match(self, text, ctx):
         shift = ctx.layout.page_shift
@@ -328,6 +330,8 @@ class Pmem(Format):
     name = "pmem"
     literals = ("capacity change", "alignment collision", "mixed region", "Conflicting mapping",
                 "could not reserve region", "persistence of writes")
+    # capacity changes count only on pmem/dax devices; the other messages name nd_pmem
+    skim = ("pmem", "dax", "mixed region", "Conflicting mapping", "could not reserve region")
 
     def match(self, text, ctx):
         shift = ctx.layout.page_shift

@@ -49,9 +49,10 @@ def cover(literals, keys) -> tuple[str, ...]:
 
 
 INTEREST_KEYS: tuple[str, ...] = cover(
-    [lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS) + ["pfn"], SKIM_KEYS)
-"""What the decoder skims for: every literal it acts on (``pfn`` for the loose-pfn scan),
-covered by `SKIM_KEYS` where they reach."""
+    [lit for fmt in FORMATS for lit in (fmt.literals if fmt.skim is None else fmt.skim)]
+    + list(RESOURCE_ANCHORS) + ["pfn"], SKIM_KEYS)
+"""What the decoder skims for: every literal it acts on (a format's ``skim`` strings
+instead where it has them; ``pfn`` for the loose-pfn scan), covered by `SKIM_KEYS`."""
 
 
 _NOTHING: list[Finding] = []  # shared, never mutated: the common "no anchor" answer

@@ -23,6 +23,7 @@ Line numbers count every physical line, skipped or not.
 
 from __future__ import annotations
 
+import heapq
 import re
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence
@@ -44,7 +45,7 @@ class Interest:
     last answer, so a block is scanned once per searcher however often it is asked.
     """
 
-    __slots__ = ("keys", "patterns", "_text", "_end", "_next")
+    __slots__ = ("keys", "patterns", "_text", "_end", "_next", "_heap")
 
     def __init__(self, keys: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()) -> None:
         self.keys = tuple(dict.fromkeys(k for k in keys if k))
@@ -52,27 +53,32 @@ class Interest:
         self._text = ""
         self._end = 0
         self._next: list[int] = []
+        self._heap: list[tuple[int, int]] = []
 
     def start(self, text: str) -> None:
         self._text = text
         self._end = len(text)
-        self._next = [-1] * (len(self.keys) + len(self.patterns))
+        count = len(self.keys) + len(self.patterns)
+        self._next = [-1] * count
+        self._heap = [(-1, i) for i in range(count)]  # (next hit, searcher): a heap already
 
     def next(self, pos: int) -> int:
         """Index of the first hit at or after ``pos`` (the block's length if none)."""
-        text, end, nxt = self._text, self._end, self._next
-        i = 0
-        for key in self.keys:
-            if nxt[i] < pos:
-                at = text.find(key, pos)
-                nxt[i] = end if at < 0 else at
-            i += 1
-        for pat in self.patterns:
-            if nxt[i] < pos:
-                m = pat.search(text, pos)
-                nxt[i] = end if m is None else m.start()
-            i += 1
-        return min(nxt)
+        heap = self._heap
+        if heap[0][0] >= pos:
+            return heap[0][0]
+        text, end, keys, nkeys = self._text, self._end, self.keys, len(self.keys)
+        while heap[0][0] < pos:
+            i = heap[0][1]
+            if i < nkeys:
+                at = text.find(keys[i], pos)
+                at = end if at < 0 else at
+            else:
+                m = self.patterns[i - nkeys].search(text, pos)
+                at = end if m is None else m.start()
+            self._next[i] = at
+            heapq.heapreplace(heap, (at, i))
+        return heap[0][0]
 
     def unmarked(self, start: int) -> bool:
         """Is the line at ``start`` (at or after the last `next` query) one that may join
