@@ -191,13 +191,13 @@ def _pmem(r: random.Random, t: float) -> list[str]:
 INCIDENTS = (_bad_page, _dump_page, _memory_failure, _boot, _fault, _fs_dax, _pmem)
 
 
-def generate(path: str, size: int, density: float, seed: int = 7) -> tuple[int, int]:
-    """Write about ``size`` bytes; return (bytes, incident lines).
+def generate(path: str, size: int, density: float, seed: int = 7) -> tuple[int, int, int]:
+    """Write about ``size`` bytes; return (bytes, lines, incident lines).
 
     ``density`` (0..1) is the share of lines that belong to incidents.
     """
     r = random.Random(seed)
-    written = incident_lines = 0
+    written = total = incident_lines = 0
     t = 0.0
     with open(path, "w") as f:
         while written < size:
@@ -219,4 +219,5 @@ def generate(path: str, size: int, density: float, seed: int = 7) -> tuple[int, 
             text = "\n".join(lines) + "\n"
             f.write(text)
             written += len(text)
-    return written, incident_lines
+            total += len(lines)
+    return written, total, incident_lines

@@ -20,5 +20,7 @@ def test_bench_quick_json_has_every_figure():
                 "event_overhead_no_subscriber_pct"):
         assert key in r["throughput"]
     assert r["scale"]["sections_present"] > 300_000
-    assert r["decoder"]["large"]["findings"] > 0 and "ratio_vs_bare" in r["decoder"]["large"]
+    for log in ("small", "large", "dense"):
+        assert r["decoder"][log]["findings"] > 0 and "ratio_vs_bare" in r["decoder"][log]
+    assert r["decoder"]["dense"]["incident_line_pct"] > 10 * r["decoder"]["large"]["incident_line_pct"]
     assert r["tui"]["first_paint_s"] > 0

@@ -208,12 +208,14 @@ def test_a_format_reports_only_on_lines_holding_its_skim_strings(tmp_path):
         "  Device   empty", "DMA      0x00000000 -> 0x00001000", "Node 0: 0x0000000100000000",
         "Initmem setup node 0 [mem 0x0000000000001000-0x000000043fffffff]",
         "pmem1: detected capacity change from 0 to 1024", "dax0.0: detected capacity change from 0 to 2",
-        "nd_pmem namespace0.0: unable to guarantee persistence of writes"]
-    reported = 0
+        "nd_pmem namespace0.0: unable to guarantee persistence of writes",
+        "user: 0000000000000000 - 000000000009fc00 (usable)", "Xen: [mem 0x0000000000000000-0x000000000009ffff] usable",
+        "Command line: BOOT_IMAGE=/vmlinuz mem=4G memmap=4G!12G quiet", "Kernel command line: memmap=0x10000000\\$0x20000000"]
     for fmt in with_skim:
+        reported = 0
         for text in lines:
             ctx = Context(make_layout("x86_64", None))
             if fmt.match(text, ctx):
                 reported += 1
                 assert any(key in text for key in fmt.skim), (fmt.name, text)
-    assert reported > 20
+        assert reported >= 3, fmt.name

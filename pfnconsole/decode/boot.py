@@ -38,6 +38,8 @@ _E820_TYPE_NOTE = {
 class E820(Format):
     name = "e820"
     literals = ("e820", "user:", "Xen:", "setup_data", "efi:", "extended:", "modified:", "kexec:")
+    # every pattern but the old one needs a [mem range; the old one starts "<who>: "
+    skim = ("[mem ", "e820", "user: ", "Xen: ")
 
     def match(self, text, ctx):
         shift = ctx.layout.page_shift
@@ -85,6 +87,7 @@ class Cmdline(Format):
 
     name = "cmdline"
     literals = ("ommand line:",)
+    skim = ("memmap=", "mem=")  # match() returns nothing without one of them
 
     def match(self, text, ctx):
         if "memmap=" not in text and "mem=" not in text:

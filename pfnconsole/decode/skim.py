@@ -30,8 +30,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .clean import UNMARKED, Joiner
 
-BLOCK = 1 << 20
-"""Characters read at a time (a block ends at a newline; a longer line grows it)."""
+BLOCK = 1 << 18
+"""Characters read at a time, 256 Ki (a block ends at a newline; a longer line grows it)."""
 
 _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 """Characters `str.splitlines` breaks a line at, besides the newline."""
