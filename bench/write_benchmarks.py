@@ -1,6 +1,7 @@
 """Run the full benchmark and write BENCHMARKS.md (or render a saved --json result).
 
     python bench/write_benchmarks.py            # runs `pfnconsole bench` in full (minutes)
+    python bench/write_benchmarks.py --huge 1   # and decodes a 1 GiB log as well
     python bench/write_benchmarks.py out.json   # renders a result saved with --json
 """
 
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pfnconsole.bench import report, run
+from pfnconsole.bench import MiB, decoder_huge, report, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,13 @@ def machine_line() -> str:
 
 
 def main() -> None:
-    res = json.load(open(sys.argv[1])) if len(sys.argv) > 1 else run(quick=False)
+    args = sys.argv[1:]
+    huge = 0
+    if args[:1] == ["--huge"]:
+        huge, args = int(args[1]), args[2:]
+    res = json.load(open(args[0])) if args else run(quick=False)
+    if huge:
+        res["decoder"]["huge"] = decoder_huge(huge * 1024 * MiB)
     text = io.StringIO()
     report(res, text)
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,

@@ -268,6 +268,18 @@ def decoder(size: int) -> dict:
         return out
 
 
+def decoder_huge(size: int) -> dict:
+    """Figure 4, once more by hand: one everyday log of ``size`` bytes (memory stays flat)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "huge.log")
+        real, lines, incident = bench_log.generate(path, size, MIXED)
+        child = _child_args(_DECODE_CHILD, path, "1")
+        mb = real / MiB
+        return {"mb": round(mb, 1), "lines": lines, "findings": child["findings"],
+                "decoder_mb_per_s": round(mb / child["decode_s"], 2),
+                "decode_s": round(child["decode_s"], 1), "peak_rss_mb": round(child["peak_rss_mb"], 1)}
+
+
 def _child_args(code: str, *args: str) -> dict:
     p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                        timeout=3600, check=True)
@@ -403,6 +415,10 @@ def report(res: dict, out: TextIO) -> None:
               f"{dense['bare_regex_mb_per_s']} MB/s = {dense['ratio_vs_bare']}x; RSS "
               f"{d['small']['peak_rss_mb']} MB at {d['small']['mb']} MB, {big['peak_rss_mb']} MB at "
               f"{big['mb']} MB\n")
+    if "huge" in d:
+        h = d["huge"]
+        out.write(f"   and on {h['mb']} MB of everyday log: {h['decode_s']} s ({h['decoder_mb_per_s']} MB/s), "
+                  f"RSS {h['peak_rss_mb']} MB\n")
     u = res["tui"]
     out.write(f"5. TUI first paint {u['first_paint_s']} s vs bare Textual "
               f"{u['bare_first_paint_s']} s ({u['first_paint_ratio']}x); per command "
