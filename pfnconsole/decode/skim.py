@@ -160,6 +160,8 @@ def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
                 if done is not None:
                     yield done
             continue
+        if not block:
+            continue
         # a newline before every line, so each line start follows one
         text = "\n" + block if block[-1:] == "\n" else "\n" + block + "\n"
         end = len(text)
