@@ -35,6 +35,7 @@ def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
 
 def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO) -> int:
     """Two passes over the log (calibrate, then decode), streaming, in bounded memory."""
+    import shutil
     import tempfile
 
     from .commands.logs import finding_line
@@ -49,8 +50,7 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
             # stdin cannot be read twice: spool it (to disk past 16 MiB)
             f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8",
                                               errors="replace")
-            for line in sys.stdin:
-                f.write(line)
+            shutil.copyfileobj(sys.stdin, f, 1 << 18)
             f.seek(0)
         else:
             f = open(name, encoding="utf-8", errors="replace")
