@@ -76,8 +76,9 @@ class Calibrator:
     def keys(self) -> tuple[str, ...]:
         """Every literal `feed` looks for: a line with none of them changes nothing."""
         lowmem = ("lowmem",) if self.defaults.bits == 32 else ()
-        return ("Page orders", "(order: ", "PAGE_SIZE", "page", "pfn", "addr", "object at",
-                "nable to handle", "PGD ") + lowmem
+        # "page" and "addr" gate the pairs, but every pattern behind them needs one of these
+        return ("Page orders", "(order: ", "PAGE_SIZE", "Bad page", "page:", "pfn", "at addr",
+                "access at", "address ", "object at", "nable to handle", "PGD ") + lowmem
 
     def quiet(self) -> bool:
         """Nothing half seen: no line without a key can matter now."""

@@ -37,19 +37,41 @@ _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 """Characters `str.splitlines` breaks a line at, besides the newline."""
 
 
+def _searchers(keys: Iterable[str]) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """Split ``keys`` into plain `str.find` needles and one regex per first character.
+
+    `re` finds a pattern that starts with one literal character by scanning for that
+    character in C, so keys that share a first character cost one pass together
+    (``p(?:age:|fn|hys)``); a long key alone is found faster by `str.find`, which skips.
+    """
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(key[0], []).append(key)
+    finds, patterns = [], []
+    for first, group in groups.items():
+        if len(group) == 1 and len(group[0]) > 5:
+            finds.append(group[0])
+            continue
+        tails = sorted({k[1:] for k in group}, key=len, reverse=True)
+        body = "|".join(re.escape(t) for t in tails)
+        patterns.append(re.compile(re.escape(first) + (f"(?:{body})" if body else "")))
+    return tuple(finds), tuple(patterns)
+
+
 class Interest:
     """The earliest place in a block where a line worth reading may start.
 
-    ``keys`` are literal strings (searched with `str.find`), ``patterns`` compiled
-    regular expressions; `clean.UNMARKED` is always one of them.  Each searcher keeps its
+    ``keys`` are literal strings (see `_searchers`), ``patterns`` compiled regular
+    expressions; `clean.UNMARKED` is always the first of them.  Each searcher keeps its
     last answer, so a block is scanned once per searcher however often it is asked.
     """
 
     __slots__ = ("keys", "patterns", "_text", "_end", "_next", "_heap")
 
     def __init__(self, keys: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()) -> None:
-        self.keys = tuple(dict.fromkeys(k for k in keys if k))
-        self.patterns = (UNMARKED, *patterns)
+        finds, grouped = _searchers(dict.fromkeys(k for k in keys if k))
+        self.keys = finds
+        self.patterns = (UNMARKED, *grouped, *patterns)
         self._text = ""
         self._end = 0
         self._next: list[int] = []
