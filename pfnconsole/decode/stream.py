@@ -1,6 +1,7 @@
 """Pass 2: turn logical lines into findings, one line at a time.
 
-`decode_lines` is a generator that holds only the line being joined, the current
+`decode_lines` is a generator that holds one block of the log (see `skim`: lines with
+none of the decoder's anchors are passed over), the line being joined, the current
 bad-page record and the last page-fault address, so it runs in flat memory on a log of
 any size.  Findings come out in line order.  Calibration findings come first when a
 `Calibration` is passed in (as `decode_text` does after its own pass 1); without one the
