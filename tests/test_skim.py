@@ -8,6 +8,7 @@ pieces that make skimming hard (unmarked continuation lines, block edges, open r
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,7 @@ def test_every_literal_holds_an_interest_key():
        lead=st.sampled_from(["", "0x", "page:", "memcg:", " at "]))
 def test_pointer_patterns_find_every_address_the_scanner_reports(arch, where, upper, lead):
     layout = make_layout(arch, None)
-    pats = pointer_patterns(layout, True)
+    pats = [re.compile(p) for p in pointer_patterns(layout, True)]
     for lo, span in ((layout.vmemmap_base, layout.vmemmap_span), (layout.page_offset, layout.direct_map_bytes)):
         value = min(lo + int(span * where), (1 << 64) - 1)
         word = f"{value:016X}" if upper else f"{value:016x}"
@@ -165,7 +166,7 @@ def test_pointer_patterns_find_every_address_the_scanner_reports(arch, where, up
 
 
 def test_kernel_text_addresses_are_not_pointers_worth_a_look():
-    pats = pointer_patterns(make_layout("x86_64", None), True)
+    pats = [re.compile(p) for p in pointer_patterns(make_layout("x86_64", None), True)]
     trace = "RBX: ffffffffc03a2000 R10: ffffffff9a6bba48 ret_from_fork+0x1f/0x30 ffffffff81234567"
     assert not any(p.search(trace) for p in pats)
     assert any(p.search("RSP: 0018:ffff888100600040") for p in pats)

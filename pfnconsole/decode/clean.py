@@ -204,7 +204,8 @@ def _in_block(pattern: str) -> str:
 
 
 UNMARKED = re.compile(
-    r"\n(?!(?:[ \t]{0,64}<\d{1,3}>){0,7}[ \t]{0,64}(?:"
+    # the plain dmesg stamp first: most lines of most logs, and the cheapest to accept
+    r"\n(?!\[ {0,12}\d{1,10}\.\d{1,9}\] |(?:[ \t]{0,64}<\d{1,3}>){0,7}[ \t]{0,64}(?:"
     + "|".join(f"(?:{_in_block(p.pattern)})" for p in _MARKERS)
     + r")|[^\S\n]{0,64}(?:\n|\Z))"
 )

@@ -71,7 +71,7 @@ def scan_loose_pfns(text: str, ctx: Context) -> list[Finding]:
 
 # --- where pointers can be, for skimming -----------------------------------------------------
 
-_ANY_HEX_WORD = re.compile(r"(?<![0-9a-zA-Z])(?:0x)?[0-9a-fA-F]{16}(?![0-9a-zA-Z])")
+_ANY_HEX_WORD = r"(?<![0-9a-zA-Z])(?:0x)?[0-9a-fA-F]{16}(?![0-9a-zA-Z])"
 _DEPTH = 8
 """Leading hex digits a skimming pattern checks; the rest is left to `scan_pointers`."""
 
@@ -100,7 +100,7 @@ def _hex_range(lo: str, hi: str, digits: str) -> str:
     return "(?:" + "|".join(parts) + ")"
 
 
-def _range_patterns(lo: int, hi: int) -> list[re.Pattern[str]] | None:
+def _range_patterns(lo: int, hi: int) -> list[str] | None:
     """Lower- and upper-case patterns for 16-digit hex words in [lo, hi)."""
     hi = min(hi, 1 << 64)
     if hi <= lo:
@@ -118,13 +118,16 @@ def _range_patterns(lo: int, hi: int) -> list[re.Pattern[str]] | None:
         lead = lo_s[:common]
         body = _hex_range(lo_s[common:], hi_s[common:], digits) if common < _DEPTH else ""
         # the literal lead first (a fast search), then "no hex digit before the word"
-        out.append(re.compile(f"{lead}(?<![0-9a-fA-F]{lead}){body}"))
+        out.append(f"{lead}(?<![0-9a-fA-F]{lead}){body}")
     return out
 
 
-def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> list[re.Pattern[str]]:
-    """Regexes that find every hex word `scan_pointers` could report (a superset).
+def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> list[str]:
+    """Regex sources that find every hex word `scan_pointers` could report (a superset).
 
+    Each starts with the literal hex digits the range shares and has no top-level
+    alternation, so `skim.Interest` can search it together with keys of the same first
+    character.
     Words in one case only (all lower or all upper): printk's ``%lx``/``%px`` never mix.
     ``scanned`` False (the decoder does not scan pointers at all) gives none; with
     ``settled`` False (the layout may still change) every 16-digit hex word counts.
@@ -133,7 +136,7 @@ def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> lis
         return []
     if layout.arch == "arm64" or not settled:
         return [_ANY_HEX_WORD]  # tagged pointers may start with any byte
-    out: list[re.Pattern[str]] = []
+    out: list[str] = []
     ranges = []
     if layout.vmemmap_base is not None and layout.struct_page_size:
         ranges.append((layout.vmemmap_base, layout.vmemmap_base + layout.vmemmap_span))

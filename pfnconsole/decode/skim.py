@@ -37,41 +37,50 @@ _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 """Characters `str.splitlines` breaks a line at, besides the newline."""
 
 
-def _searchers(keys: Iterable[str]) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
-    """Split ``keys`` into plain `str.find` needles and one regex per first character.
+def _searchers(keys: Iterable[str], sources: Iterable[str] = ()
+               ) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """Split keys and regex sources into `str.find` needles and compiled patterns.
 
     `re` finds a pattern that starts with one literal character by scanning for that
-    character in C, so keys that share a first character cost one pass together
-    (``p(?:age:|fn|hys)``); a long key alone is found faster by `str.find`, which skips.
+    character in C, so keys and sources that share a first character cost one pass
+    together (``p(?:age:|fn|hys)``); a long key alone is found faster by `str.find`,
+    which skips.  A source that starts with a letter or digit joins its group (it must
+    have no top-level ``|``); any other is searched on its own.
     """
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    alone: list[re.Pattern[str]] = []
     for key in keys:
-        groups.setdefault(key[0], []).append(key)
+        groups.setdefault(key[0], []).append((key, re.escape(key[1:])))
+    for src in sources:
+        if src[:1].isalnum():
+            groups.setdefault(src[0], []).append(("", src[1:]))
+        else:
+            alone.append(re.compile(src))
     finds, patterns = [], []
-    for first, group in groups.items():
-        if len(group) == 1 and len(group[0]) > 5:
-            finds.append(group[0])
+    for first, members in groups.items():
+        if len(members) == 1 and len(members[0][0]) > 5:
+            finds.append(members[0][0])
             continue
-        tails = sorted({k[1:] for k in group}, key=len, reverse=True)
-        body = "|".join(re.escape(t) for t in tails)
+        tails = sorted({tail for _, tail in members}, key=len, reverse=True)
+        body = "|".join(tails)
         patterns.append(re.compile(re.escape(first) + (f"(?:{body})" if body else "")))
-    return tuple(finds), tuple(patterns)
+    return tuple(finds), tuple(patterns) + tuple(alone)
 
 
 class Interest:
     """The earliest place in a block where a line worth reading may start.
 
-    ``keys`` are literal strings (see `_searchers`), ``patterns`` compiled regular
-    expressions; `clean.UNMARKED` is always the first of them.  Each searcher keeps its
+    ``keys`` are literal strings, ``sources`` regular expressions (see `_searchers`);
+    `clean.UNMARKED` is always searched too, as the first pattern.  Each searcher keeps its
     last answer, so a block is scanned once per searcher however often it is asked.
     """
 
     __slots__ = ("keys", "patterns", "_text", "_end", "_next", "_heap")
 
-    def __init__(self, keys: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()) -> None:
-        finds, grouped = _searchers(dict.fromkeys(k for k in keys if k))
+    def __init__(self, keys: Iterable[str], sources: Iterable[str] = ()) -> None:
+        finds, patterns = _searchers(dict.fromkeys(k for k in keys if k), sources)
         self.keys = finds
-        self.patterns = (UNMARKED, *grouped, *patterns)
+        self.patterns = (UNMARKED, *patterns)
         self._text = ""
         self._end = 0
         self._next: list[int] = []
