@@ -22,5 +22,6 @@ def test_bench_quick_json_has_every_figure():
     assert r["scale"]["sections_present"] > 300_000
     for log in ("small", "large", "dense"):
         assert r["decoder"][log]["findings"] > 0 and "ratio_vs_bare" in r["decoder"][log]
+        assert r["decoder"][log]["anchors_regex_mb_per_s"] > 0
     assert r["decoder"]["dense"]["incident_line_pct"] > 10 * r["decoder"]["large"]["incident_line_pct"]
     assert r["tui"]["first_paint_s"] > 0
