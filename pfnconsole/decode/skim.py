@@ -3,8 +3,8 @@
 Most of a real log is ordinary chatter.  The decoder and the calibrator look at a line
 only when one of their literal anchors occurs in it (``page:``, ``pfn``, ``[mem `` ...)
 or it holds a pointer into the vmemmap or the direct map.  `skim_lines` finds those
-lines with C-speed searches (`str.find`, a compiled regex) over blocks of about a
-megabyte, and runs everything in between at the speed of those searches.
+lines with C-speed searches (`str.find`, compiled regexes) over blocks of 256 KiB,
+and passes over everything in between at the speed of those searches.
 
 It yields exactly what `clean.logical_lines` yields for the lines it does not skip, and
 it skips a run of lines only when skipping cannot change the result:
