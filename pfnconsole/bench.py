@@ -247,8 +247,8 @@ BARE = re.compile(r"pfn[:= ]\s*(?:0x)?([0-9a-f]+)")
 
 def anchors() -> list[str]:
     """Every literal the decoder's formats look for (and ``pfn``)."""
-    from .decode.formats import FORMATS, RESOURCE_ANCHORS
-    return sorted({lit for fmt in FORMATS for lit in fmt.literals} | set(RESOURCE_ANCHORS) | {"pfn"})
+    from .decode.formats import LITERALS
+    return sorted(set(LITERALS) | {"pfn"})
 
 
 def anchors_regex() -> re.Pattern[str]:

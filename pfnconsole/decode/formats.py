@@ -27,7 +27,11 @@ FORMATS: tuple[Format, ...] = (
 
 RESOURCE_ANCHORS = ("[mem ", "range:", "kmem dax")
 
-PREFILTER = literal_alternation([lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS))
+LITERALS: tuple[str, ...] = tuple(
+    dict.fromkeys([lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS)))
+"""Every format's literal anchors and the resource scan's, once each."""
+
+PREFILTER = literal_alternation(LITERALS)
 """Cheap literal anchors: a line none of these occurs in needs no format at all."""
 
 
@@ -76,4 +80,4 @@ def match_structured(text: str, ctx: Context) -> list[Finding]:
     return found
 
 
-__all__ = ["FORMATS", "INTEREST_KEYS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]
+__all__ = ["FORMATS", "INTEREST_KEYS", "LITERALS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]
