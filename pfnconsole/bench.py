@@ -20,6 +20,7 @@ import time
 from typing import Callable, TextIO
 
 from . import bench_log
+from .decode import multiscan
 from .core.machine import Machine, MachineSpec
 
 MiB, GiB, TiB = 1 << 20, 1 << 30, 1 << 40
@@ -289,6 +290,9 @@ def decoder(size: int) -> dict:
             path = os.path.join(d, f"{label}.log")
             real, lines, incident = bench_log.generate(path, nbytes, density)
             child = _child_args(_DECODE_CHILD, path, str(runs))
+            # the same decoder with Python's re doing the searching (no Hyperscan)
+            pure = _child_args(_DECODE_CHILD, path, "1", env={"PFNCONSOLE_SCAN": "re"}) \
+                if label == "large" else None
             _, bare_s = bare_scan(path)
             _, anchors_s = bare_scan(path, 1, anchors_regex())
             mb = real / MiB
@@ -302,8 +306,15 @@ def decoder(size: int) -> dict:
                           "anchors_regex_mb_per_s": round(mb / anchors_s, 2),
                           "ratio_vs_anchors_regex": round(child["decode_s"] / anchors_s, 2),
                           "peak_rss_mb": round(child["peak_rss_mb"], 1)}
+            if pure is not None:
+                if pure["findings"] != child["findings"]:
+                    raise RuntimeError(f"the two searches found {pure['findings']} and "
+                                       f"{child['findings']} findings in {path}")
+                out[label]["re_only_mb_per_s"] = round(mb / pure["decode_s"], 2)
+                out[label]["re_only_ratio_vs_bare"] = round(pure["decode_s"] / bare_s, 2)
             os.unlink(path)
         out["rss_growth_mb"] = round(out["large"]["peak_rss_mb"] - out["small"]["peak_rss_mb"], 1)
+        out["search"] = multiscan.backend()
         return out
 
 
@@ -319,9 +330,9 @@ def decoder_huge(size: int) -> dict:
                 "decode_s": round(child["decode_s"], 1), "peak_rss_mb": round(child["peak_rss_mb"], 1)}
 
 
-def _child_args(code: str, *args: str) -> dict:
+def _child_args(code: str, *args: str, env: dict[str, str] | None = None) -> dict:
     p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                       timeout=3600, check=True)
+                       timeout=3600, check=True, env=None if env is None else {**os.environ, **env})
     return json.loads(p.stdout)
 
 
@@ -455,7 +466,9 @@ def report(res: dict, out: TextIO) -> None:
               f"{len(anchors())} format anchors: {big['anchors_regex_mb_per_s']} and "
               f"{dense['anchors_regex_mb_per_s']} MB/s); RSS "
               f"{d['small']['peak_rss_mb']} MB at {d['small']['mb']} MB, {big['peak_rss_mb']} MB at "
-              f"{big['mb']} MB\n")
+              f"{big['mb']} MB; searching with {d['search']}"
+              + (f" (with Python's re alone: {big['re_only_mb_per_s']} MB/s = "
+                 f"{big['re_only_ratio_vs_bare']}x)" if "re_only_mb_per_s" in big else "") + "\n")
     if "huge" in d:
         h = d["huge"]
         out.write(f"   and on {h['mb']} MB of everyday log: {h['decode_s']} s ({h['decoder_mb_per_s']} MB/s), "

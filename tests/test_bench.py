@@ -24,4 +24,7 @@ def test_bench_quick_json_has_every_figure():
         assert r["decoder"][log]["findings"] > 0 and "ratio_vs_bare" in r["decoder"][log]
         assert r["decoder"][log]["anchors_regex_mb_per_s"] > 0
     assert r["decoder"]["dense"]["incident_line_pct"] > 10 * r["decoder"]["large"]["incident_line_pct"]
+    # the search the figure was made with, and the same log searched with re alone
+    assert r["decoder"]["search"] in ("hyperscan", "re")
+    assert r["decoder"]["large"]["re_only_mb_per_s"] > 0
     assert r["tui"]["first_paint_s"] > 0

@@ -8,24 +8,40 @@ pieces that make skimming hard (unmarked continuation lines, block edges, open r
 from __future__ import annotations
 
 import io
+import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from pfnconsole import bench_log
 from pfnconsole.decode import calibrate, decode_lines, decode_text
-from pfnconsole.decode.calibrate import calibrate_blocks
+from pfnconsole.decode.calibrate import Calibrator, calibrate_blocks
 from pfnconsole.decode.clean import UNMARKED, clean_line, logical_lines
 from pfnconsole.decode.formats import FORMATS, INTEREST_KEYS, RESOURCE_ANCHORS
 from pfnconsole.decode.layout import make_layout
+from pfnconsole.decode.multiscan import MultiScan, hyperscan, make_interest
 from pfnconsole.decode.scan import pointer_patterns
 from pfnconsole.decode.skim import Interest, blocks_of, blocks_of_text, skim_lines
 from pfnconsole.decode.stream import decode_blocks
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "dmesg"
 ARCHES = ("x86_64", "arm64", "ppc64", "x86_64-5level")
+
+
+BACKENDS = [pytest.param("re"),
+            pytest.param("hyperscan", marks=pytest.mark.skipif(hyperscan is None,
+                                                               reason="hyperscan not installed"))]
+
+
+@contextmanager
+def scanning_with(backend: str):
+    """Skim with `skim.Interest` ("re") or `multiscan.MultiScan` ("hyperscan")."""
+    with mock.patch.dict(os.environ, {"PFNCONSOLE_SCAN": backend}):
+        yield
 
 
 def both_ways(text: str, arch: str) -> tuple[list, list]:
@@ -38,39 +54,47 @@ def sample_names() -> list[str]:
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample corpus not found at {SAMPLES}")
 @pytest.mark.parametrize("name", sample_names() or ["none"])
-def test_every_sample_decodes_the_same_skimmed(name):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_sample_decodes_the_same_skimmed(name, backend):
     text = (SAMPLES / f"{name}.txt").read_text(errors="replace")
-    for arch in ARCHES:
-        ref, fast = both_ways(text, arch)
-        assert fast == ref, (name, arch)
-    # tiny blocks: every block edge falls somewhere inside a report
-    cal = calibrate(text.splitlines())
-    ref = list(decode_lines(text.splitlines(), calibration=cal, skim=False))
-    assert list(decode_blocks(blocks_of_text(text, size=61), calibration=cal)) == ref
-    assert calibrate_blocks(blocks_of_text(text, size=61)) == cal
+    with scanning_with(backend):
+        for arch in ARCHES:
+            ref, fast = both_ways(text, arch)
+            assert fast == ref, (name, arch)
+        # tiny blocks: every block edge falls somewhere inside a report
+        cal = calibrate(text.splitlines())
+        ref = list(decode_lines(text.splitlines(), calibration=cal, skim=False))
+        assert list(decode_blocks(blocks_of_text(text, size=61), calibration=cal)) == ref
+        assert calibrate_blocks(blocks_of_text(text, size=61)) == cal
 
 
 @pytest.mark.parametrize("density", [0.02, 0.3, 1.0])
-def test_generated_logs_decode_the_same_skimmed(tmp_path, density):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_generated_logs_decode_the_same_skimmed(tmp_path, density, backend):
     path = tmp_path / "g.log"
     bench_log.generate(str(path), 120_000, density, seed=3)
     text = path.read_text()
-    ref, fast = both_ways(text, "x86_64")
-    assert fast == ref
-    assert {"dump_page", "e820", "fs_dax", "memory_failure"} <= {f.kind for f in ref}
-    with open(path) as f:  # a file is read in blocks, not lines
-        cal = calibrate(f)
-        f.seek(0)
-        assert list(decode_lines(f, calibration=cal)) == ref
+    with scanning_with(backend):
+        ref, fast = both_ways(text, "x86_64")
+        assert fast == ref
+        assert {"dump_page", "e820", "fs_dax", "memory_failure"} <= {f.kind for f in ref}
+        with open(path) as f:  # a file is read in blocks, not lines
+            cal = calibrate(f)
+            f.seek(0)
+            assert list(decode_lines(f, calibration=cal)) == ref
 
 
-def test_skimming_skips_most_of_an_ordinary_log(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_skimming_skips_most_of_an_ordinary_log(tmp_path, backend):
     """The point of it: on a log of chatter, most lines never reach the decoder."""
     path = tmp_path / "g.log"
     bench_log.generate(str(path), 200_000, 0.01, seed=5)
     text = path.read_text()
     every = sum(1 for _ in logical_lines(text.splitlines()))
-    read = sum(1 for _ in skim_lines(blocks_of_text(text), Interest(INTEREST_KEYS), lambda: True))
+    with scanning_with(backend):
+        interest = make_interest(INTEREST_KEYS)
+        assert isinstance(interest, MultiScan) == (backend == "hyperscan")
+        read = sum(1 for _ in skim_lines(blocks_of_text(text), interest, lambda: True))
     assert every > 0.95 * text.count("\n")
     assert read < every / 3, (read, every)
 
@@ -79,7 +103,7 @@ def test_skimming_skips_most_of_an_ordinary_log(tmp_path):
 
 PREFIXES = ["", "", "[  12.345678] ", "[    0.000000] ", "[ +0.001002] ", "<4>[ 3.5] ", "   ",
             "Jan  2 03:04:05 host kernel: ", "2024-01-02T03:04:05.123456+00:00 host kernel: ",
-            "  kworker-12  [003] ....  326.960743: ", "> ", ">> [ 1.0] ", "[T123] ", "\t"]
+            "  kworker-12  [003] ....  326.960743: ", "> ", ">> [ 1.0] ", "[T123] ", "\t", "<6>"]
 BODIES = [
     "page:ffffea0004018000 refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x100600",
     "page:ffffea0004018000 refcount:0 mapcount:0", "mapping:0000000000000000 index:0x0 pfn:0x100600",
@@ -97,6 +121,11 @@ BODIES = [
     "usb 1-1: new high-speed USB device number 2 using xhci_hcd", "systemd[1]: Started Journal Service.",
     "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c", "...", "[...]", "", "Modules linked in: x",
     "pmem0: detected capacity change from 0 to 17179869184", "head: 0017ffffc0000000",
+    # anchors cut where a mail client or a terminal wraps: gluing the halves makes them
+    "BUG: Bad", "page state in process kworker/1:1  pfn:100600", "Bad", "page", "state in process x",
+    "DMA      0x00000000", "-> 0x00001000", "page_", "owner tracks the page as allocated",
+    "Freeing unused memory (", "order: 9, 2048 pages)", "unable to handle page fault for address",
+    "ffff888100600000", "BUG: unable to handle page fault for", "address: ffff888100600000",
 ]
 LINE = st.builds(lambda p, b, tail: p + b + tail, st.sampled_from(PREFIXES), st.sampled_from(BODIES),
                  st.sampled_from(["", "", "", " ", "  x", "\r"]))
@@ -104,9 +133,15 @@ LOG = st.lists(st.one_of(LINE, st.text(alphabet="[]<>:. 0123456789abcdefx-\t", m
                min_size=1, max_size=40)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(LOG, st.sampled_from(ARCHES), st.integers(min_value=8, max_value=400))
-def test_made_up_logs_decode_the_same_skimmed(lines, arch, size):
+def test_made_up_logs_decode_the_same_skimmed(backend, lines, arch, size):
+    with scanning_with(backend):
+        _same_skimmed_or_not(lines, arch, size)
+
+
+def _same_skimmed_or_not(lines: list[str], arch: str, size: int) -> None:
     text = "\n".join(lines) + "\n"
     ref = decode_text(text, arch=arch, skim=False)
     assert decode_text(text, arch=arch) == ref
@@ -118,6 +153,28 @@ def test_made_up_logs_decode_the_same_skimmed(lines, arch, size):
     online = list(decode_lines(lines, arch=arch, skim=False))
     assert list(decode_lines(lines, arch=arch)) == online
     assert list(decode_lines(io.StringIO(text), arch=arch)) == online
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=400, deadline=None)
+@given(LOG, st.integers(min_value=8, max_value=400))
+@example(["[ 1.0] BUG: Bad", "page state in process x", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] BUG: Bad", "page", "state in process x", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] x", "-> 0x00001000", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] Freeing unused memory (", "order: 9, 2048 pages)", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] page_", "owner tracks it", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] page_", "<6>owner tracks it", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] BUG: Bad ", "page state", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] BUG: Bad", "> page state", *["[ 1.0] usb 1-1"] * 3], 400)
+def test_every_logical_line_holding_a_key_is_read_whole(backend, lines, size):
+    """The skimming contract, line by line: whatever a skipped run holds, no logical line
+    with a key in it is missed or read in part, however its physical lines were cut."""
+    text = "\n".join(lines) + "\n"
+    keys = INTEREST_KEYS + Calibrator("x86_64").keys()
+    want = [(n, t) for n, t in logical_lines(text.splitlines()) if any(k in t for k in keys)]
+    with scanning_with(backend):
+        got = set(skim_lines(blocks_of_text(text, size=size), make_interest(keys), lambda: True))
+    assert [w for w in want if w not in got] == []
 
 
 @settings(max_examples=300, deadline=None)

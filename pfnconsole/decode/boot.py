@@ -129,7 +129,8 @@ class Zones(Format):
     name = "zone"
     literals = ("DMA", "Normal", "HighMem", "Movable", "Device", "Node ", "node ", "NODE_DATA")
     # every pattern below needs a [mem range, "empty", "0x.. -> 0x", "Node n: 0x" or Initmem
-    skim = ("[mem ", "empty", " -> 0x", ": 0x", "Initmem setup")
+    # (no blank before "->": a key that starts with one would match any wrapped line)
+    skim = ("[mem ", "empty", "-> 0x", ": 0x", "Initmem setup")
 
     def match(self, text, ctx):
         shift = ctx.layout.page_shift

@@ -21,7 +21,8 @@ from .boot import VM_LAYOUT
 from .layout import KASLR_WINDOW, ArchDefaults, arch_defaults, canonical_arch, make_layout
 from .model import Calibration, hx
 from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
-from .skim import Interest, blocks_of, skim_lines
+from .multiscan import make_interest
+from .skim import blocks_of, skim_lines
 from .tables import BAD_MAP, FAULT, WALK, generic_pte, x86_entry
 from .traces import KMEM_PAGE, KMEM_PFN, TRACE_EVENT, kmem_pfn
 
@@ -362,7 +363,7 @@ def calibrate(lines: Iterable[str], arch: str = "x86_64", *, skim: bool = True) 
 def calibrate_blocks(blocks: Iterable, arch: str = "x86_64", *, skim: bool = True) -> Calibration:
     """`calibrate` over blocks of text (see `skim.blocks_of`)."""
     cal = Calibrator(arch)
-    interest = Interest(cal.keys()) if skim else None
+    interest = make_interest(cal.keys()) if skim else None
     for number, text in skim_lines(blocks, interest, cal.quiet):
         cal.feed(number, text)
     return cal.result()

@@ -3,8 +3,9 @@
 Most of a real log is ordinary chatter.  The decoder and the calibrator look at a line
 only when one of their literal anchors occurs in it (``page:``, ``pfn``, ``[mem `` ...)
 or it holds a pointer into the vmemmap or the direct map.  `skim_lines` finds those
-lines with C-speed searches (`str.find`, compiled regexes) over blocks of 256 KiB,
-and passes over everything in between at the speed of those searches.
+lines over blocks of 256 KiB, with C-speed searches (`Interest`: `str.find` and compiled
+regexes; `multiscan.MultiScan`: one Hyperscan pass), and passes over everything in
+between at the speed of those searches.
 
 It yields exactly what `clean.logical_lines` yields for the lines it does not skip, and
 it skips a run of lines only when skipping cannot change the result:
@@ -12,11 +13,13 @@ it skips a run of lines only when skipping cannot change the result:
 - the consumer says it is *quiet* (no bad-page record open, no page fault waiting for
   its page-table walk, no calibration pair half seen), so an ordinary line would only
   go past it;
-- no line in the run holds an anchor;
-- every line in the run starts with a record marker or is blank (`clean.UNMARKED`
-  stops at any other), so no line of the run joins the one above it; when the line
-  after the run could join (it has no marker), the last line of the run is read too,
-  and so is the last line of a block (the next block's first line may continue it).
+- no line in the run holds an anchor, and none could be glued into one: `Interest`
+  stops at every line without a record marker (`clean.UNMARKED`), `multiscan.MultiScan`
+  at the places where a glued pair could complete an anchor;
+- the line right after a line that was read is never skipped when it may continue it,
+  and from a stop the skimmer walks up through every line that may continue the one
+  above, so a logical line is read whole or not at all; the last line of a block is
+  read too (the next block's first line may continue it).
 
 Line numbers count every physical line, skipped or not.
 """
@@ -112,9 +115,8 @@ class Interest:
         return heap[0][0]
 
     def unmarked(self, start: int) -> bool:
-        """Is the line at ``start`` (at or after the last `next` query) one that may join
-        the line above it?"""
-        return self._next[len(self.keys)] == start - 1
+        """May the line at ``start`` continue the line above it?"""
+        return UNMARKED.match(self._text, start - 1) is not None
 
 
 def blocks_of_text(text: str, size: int = BLOCK) -> Iterator[str]:
@@ -200,22 +202,23 @@ def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
             interest.start(text)
         pos = 1
         while pos < end:
-            if interest is not None and quiet():
-                hit = interest.next(pos - 1)
-                if hit >= pos:
-                    # the line at pos starts a record or is blank: the held line is whole
-                    done = joiner.flush()
-                    if done is not None:
-                        yield done
-                    if quiet():
-                        stop = text.rfind("\n", 0, hit + 1) + 1  # the line holding the hit
-                        resume = stop
-                        if stop >= end or interest.unmarked(stop):
-                            # it may join the line above (or the next block may): read that too
-                            resume = text.rfind("\n", 0, stop - 1) + 1
-                        if resume > pos:
-                            number += text.count("\n", pos, resume)
-                            pos = resume
+            if interest is not None and quiet() and not interest.unmarked(pos):
+                # the line at pos starts a record or is blank: the held line is whole
+                done = joiner.flush()
+                if done is not None:
+                    yield done
+                if quiet():
+                    hit = interest.next(pos)
+                    if hit < end:
+                        resume = text.rfind("\n", 0, hit + 1) + 1  # the line holding the hit
+                    else:  # read the block's last line: the next block's first may continue it
+                        resume = text.rfind("\n", 0, end - 1) + 1
+                    # a line that may continue the one above needs that one read too
+                    while resume > pos and interest.unmarked(resume):
+                        resume = text.rfind("\n", 0, resume - 1) + 1
+                    if resume > pos:
+                        number += text.count("\n", pos, resume)
+                        pos = resume
             nl = text.index("\n", pos)
             number += 1
             done = joiner.push(number, text[pos:nl])

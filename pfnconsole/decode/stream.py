@@ -18,6 +18,7 @@ from .formats import INTEREST_KEYS, match_structured, scan_loose_pfns, scan_poin
 from .layout import Layout, canonical_arch, make_layout
 from .model import Calibration, Finding
 from .scan import pointer_patterns
+from .multiscan import MultiScan, make_interest
 from .skim import Interest, blocks_of, blocks_of_text, skim_lines
 
 _CAL_TYPES = (("vmemmap", "vmemmap"), ("direct map", "direct_map"), ("page size", "page_shift"))
@@ -56,12 +57,12 @@ class _Decoder:
         prefixes = {f"{base:016x}"[:3] for base in (layout.vmemmap_base, layout.page_offset) if base}
         return tuple(prefixes) + tuple(p.upper() for p in prefixes)
 
-    def interest(self) -> Interest:
+    def interest(self) -> Interest | MultiScan:
         """Where a line this decoder would act on can be (see `skim`)."""
         if self.online is None:
-            return Interest(INTEREST_KEYS, pointer_patterns(self.ctx.layout, bool(self._gate)))
+            return make_interest(INTEREST_KEYS, pointer_patterns(self.ctx.layout, bool(self._gate)))
         # calibrating as it reads: the layout may still move, so any hex word counts
-        return Interest(INTEREST_KEYS + self.online.keys(),
+        return make_interest(INTEREST_KEYS + self.online.keys(),
                         pointer_patterns(self.ctx.layout, True, settled=False))
 
     def quiet(self) -> bool:

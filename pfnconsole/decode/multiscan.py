@@ -1,0 +1,209 @@
+"""Every anchor of a block in one pass, with Hyperscan when it is installed.
+
+`skim.Interest` runs one C search per group of keys, about 25 passes over each block,
+and stops at every line without a record marker (`clean.UNMARKED`, a regex tried at
+every line start, which alone costs about as much as a bare scan of the whole log).
+`MultiScan` compiles the keys and the pointer patterns into one Hyperscan database and
+finds them all in a single pass over the block's bytes (about 1 GB/s on this machine).
+
+It does not stop at every unmarked line.  A line that may continue the one above only
+matters to a quiet consumer when gluing the two could make an anchor that neither holds
+alone, so it looks for the places where that can happen:
+
+- a line that ends with the first part of a key, followed by a line that starts with the
+  key's next character (after the blank `clean._glue` puts between them, if the key has
+  one there), or with a blank, ``>`` or ``<`` (a quote or loglevel prefix that
+  `clean.clean_line` peels off); pointers cannot be glued together, a blank or ``(``,
+  ``_``, ``|`` always separates them;
+- a line that ends with blanks (they are stripped before gluing): it is read, whatever
+  follows it.
+
+`skim.skim_lines` does the rest for both kinds of interest: it never skips the line
+right after one it read when that line may continue it, and from a stop it walks up
+through every line that may continue the one above.
+
+A block that is not ASCII (Hyperscan offsets are bytes) or holds a line of 1 Ki
+characters or more (one longer than `LIMIT_LINE` is cut before gluing), and a pattern
+Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
+installed (wheels exist for x86_64 Linux and for macOS) or ``PFNCONSOLE_SCAN=re``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_left
+from functools import lru_cache
+from typing import Iterable
+
+from .clean import UNMARKED
+from .model import LIMIT_LINE
+from .skim import Interest
+
+try:
+    import hyperscan
+except ImportError:  # the pure-Python skimmer does the same work, slower
+    hyperscan = None
+
+_BLANK = "[ \\t\\r\\x0b\\x0c\\x1c-\\x1f]"
+"""What `str.rstrip` strips from an ASCII line, besides the newline."""
+
+_LOOKBEHIND_LEAD = re.compile(r"^(\w+)\(\?<!\[([^\]]+)\]\1\)")
+_LOOKBEHIND = re.compile(r"\(\?<!\[([^\]]+)\]\)")
+_LOOKAHEAD = re.compile(r"\(\?!\[[^\]]+\]\)$")
+
+
+def backend() -> str:
+    """``hyperscan`` or ``re``: what `make_interest` uses for ASCII blocks."""
+    if hyperscan is None or os.environ.get("PFNCONSOLE_SCAN", "") == "re":
+        return "re"
+    return "hyperscan"
+
+
+def hs_source(src: str) -> str | None:
+    """A regex source from `scan.pointer_patterns` in a form Hyperscan compiles.
+
+    Hyperscan has no lookaround: "no hex digit before the word" becomes one character
+    that is not one, a lookahead at the end is dropped.  Both only widen the match (the
+    decoder still checks every word), and a block always starts with a newline, so a
+    word at its start has a character before it.  None when another lookaround is left.
+    """
+    out = _LOOKBEHIND_LEAD.sub(lambda m: f"[^{m[2]}]{m[1]}", src)
+    out = _LOOKBEHIND.sub(lambda m: f"[^{m[1]}]", out)
+    out = _LOOKAHEAD.sub("", out)
+    return None if "(?<" in out or "(?=" in out or "(?!" in out else out
+
+
+_PEELED = "[ \\t<>]"
+"""How a quote (``> ``) or loglevel (``<4>``) prefix that `clean.clean_line` peels off a
+line without a marker starts: such a line may go on with anything after it."""
+
+_UNGLUED = "_|("
+"""`clean._glue` puts no blank after these (when the next half starts with a letter or digit)."""
+
+
+def wrap_sources(key: str) -> list[str]:
+    """Patterns for a line ending with the first part of ``key`` and a line that may
+    go on with the rest once `clean._glue` joins them.
+
+    The glue is one blank, or nothing after ``_``, ``|``, ``(``, so a key can only be cut
+    at a blank of its own or after one of those.  The pattern is the head, a newline, and
+    the first character of the rest (any non-blank when the rest is only the blank the
+    glue adds) or of a prefix `clean_line` would peel.  A head may be empty (a key that
+    starts with a blank).  A key cut more than once is found at its first cut.
+    """
+    out = []
+    for cut, ch in enumerate(key):
+        if ch == " ":
+            head, rest = key[:cut], key[cut + 1:]
+        elif cut and key[cut - 1] in _UNGLUED and ch.isalnum():
+            head, rest = key[:cut], key[cut:]
+        else:
+            continue
+        if head[-1:].isspace() or rest[:1].isspace():
+            continue  # the glue never makes two blanks
+        first = re.escape(rest[0]) if rest else "[^ \\t\\n]"
+        out.append(f"{re.escape(head)}\\n(?:{first}|{_PEELED})")
+    return out
+
+
+_LONG = 1024
+"""A block with a line this long goes to `skim.Interest` (a line longer than `LIMIT_LINE`
+is cut before gluing, so its end is not what the wrap patterns see)."""
+
+
+class _Compiled:
+    __slots__ = ("db", "back", "long_id")
+
+    def __init__(self, patterns: dict[str, int]) -> None:
+        self.long_id = len(patterns)
+        exprs = [p.encode() for p in patterns] + [f"[^\\n]{{{_LONG}}}".encode()]
+        flags = [0] * len(patterns) + [hyperscan.HS_FLAG_SINGLEMATCH]
+        self.db = hyperscan.Database()
+        self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                        flags=flags)
+        self.back = list(patterns.values()) + [0]  # per id: report this far before the end
+
+
+@lru_cache(maxsize=32)
+def _compile(keys: tuple[str, ...], sources: tuple[str, ...]) -> _Compiled | None:
+    """One database for ``keys`` (literals) and ``sources`` (`hs_source` forms)."""
+    patterns: dict[str, int] = {}  # source -> back; a repeated pattern would report twice
+    for key in keys:
+        patterns[re.escape(key)] = 0
+        patterns.update(dict.fromkeys(wrap_sources(key), 0))
+    for src in sources:
+        converted = hs_source(src)
+        if converted is None:
+            return None
+        patterns[converted] = 0
+    # a line with trailing blanks is read: the hit is its last blank, not the newline
+    patterns[f"{_BLANK}\\n"] = 1
+    try:
+        return _Compiled(patterns)
+    except hyperscan.error:
+        return None
+
+
+class MultiScan:
+    """`skim.Interest`'s contract (``start``, ``next``, ``unmarked``), one pass a block."""
+
+    __slots__ = ("_compiled", "_scratch", "_fallback", "_slow", "_text", "_hits", "_end")
+
+    def __init__(self, compiled: _Compiled, fallback: Interest) -> None:
+        self._compiled = compiled
+        self._scratch = hyperscan.Scratch(compiled.db)  # one per scanner: not shared
+        self._fallback = fallback
+        self._slow = False
+        self._text = ""
+        self._hits: list[int] = []
+        self._end = 0
+
+    def start(self, text: str) -> None:
+        self._text = text
+        self._slow = not text.isascii()
+        if self._slow:
+            self._fallback.start(text)
+            return
+        hits: list[int] = []
+        add, back, long_id = hits.append, self._compiled.back, self._compiled.long_id
+        long = []
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            if pid == long_id:
+                long.append(to)
+            else:
+                add(to - 1 - back[pid])
+
+        self._compiled.db.scan(text.encode("ascii"), match_event_handler=on_match,
+                               scratch=self._scratch)
+        if long:
+            self._slow = True
+            self._fallback.start(text)
+            return
+        hits.sort()
+        self._hits = hits
+        self._end = len(text)
+
+    def next(self, pos: int) -> int:
+        """Index of the first hit at or after ``pos`` (the block's length if none)."""
+        if self._slow:
+            return self._fallback.next(pos)
+        hits = self._hits
+        i = bisect_left(hits, pos)
+        return hits[i] if i < len(hits) else self._end
+
+    def unmarked(self, start: int) -> bool:
+        """May the line at ``start`` continue the line above it?"""
+        return UNMARKED.match(self._text, start - 1) is not None
+
+
+def make_interest(keys: Iterable[str], sources: Iterable[str] = ()) -> Interest | MultiScan:
+    """A `MultiScan` when Hyperscan is there and compiles every pattern, else an `Interest`."""
+    keys = tuple(dict.fromkeys(k for k in keys if k))
+    sources = tuple(sources)
+    fallback = Interest(keys, sources)
+    if backend() != "hyperscan":
+        return fallback
+    compiled = _compile(keys, sources)
+    return fallback if compiled is None else MultiScan(compiled, fallback)
