@@ -281,7 +281,7 @@ def decoder(size: int) -> dict:
     for peak RSS against input size; and a dense one (nothing but incidents), the worst
     case for a decoder that reads every line that holds an anchor.
     """
-    runs = 1 if size <= 16 * MiB else 2
+    rounds = 1 if size <= 16 * MiB else 3
     with tempfile.TemporaryDirectory() as d:
         out: dict = {}
         for label, nbytes, density in (("small", max(size // 8, 1 * MiB), MIXED),
@@ -289,11 +289,17 @@ def decoder(size: int) -> dict:
                                        ("dense", max(size // 8, 1 * MiB), DENSE)):
             path = os.path.join(d, f"{label}.log")
             real, lines, incident = bench_log.generate(path, nbytes, density)
-            child = _child_args(_DECODE_CHILD, path, str(runs))
+            # decoder and yardstick take turns, so a slow spell of the machine (runs on
+            # this one vary by a third) falls on both; the best round of each counts
+            child, bare_s = None, float("inf")
+            for _ in range(rounds):
+                got = _child_args(_DECODE_CHILD, path, "1")
+                if child is None or got["decode_s"] < child["decode_s"]:
+                    child = got
+                bare_s = min(bare_s, bare_scan(path, 1)[1])
             # the same decoder with Python's re doing the searching (no Hyperscan)
             pure = _child_args(_DECODE_CHILD, path, "1", env={"PFNCONSOLE_SCAN": "re"}) \
                 if label == "large" else None
-            _, bare_s = bare_scan(path)
             _, anchors_s = bare_scan(path, 1, anchors_regex())
             mb = real / MiB
             out[label] = {"mb": round(mb, 1), "lines": lines,
