@@ -62,13 +62,36 @@ instead where it has them; ``pfn`` for the loose-pfn scan), covered by `SKIM_KEY
 
 _NOTHING: list[Finding] = []  # shared, never mutated: the common "no anchor" answer
 
+_BY_KEY: dict[str, tuple[int, ...]] = {
+    key: tuple(i for i, fmt in enumerate(FORMATS)
+               if any(key in s for s in (fmt.literals if fmt.skim is None else fmt.skim)))
+    for key in INTEREST_KEYS}
+"""For each interest key, the formats (indices into `FORMATS`) that may act on a line
+holding it: a literal of theirs holds it, or for a format with ``skim`` strings (which
+reports only on lines holding one of those) one of them does."""
+
+_PLANS: dict[tuple[str, ...], tuple[Format, ...]] = {}
+"""The formats to try, in `FORMATS` order, for each set of keys seen on a line."""
+
 
 def match_structured(text: str, ctx: Context) -> list[Finding]:
-    """Run every format whose anchors occur in ``text``, then the resource scan."""
-    if PREFILTER.search(text) is None:
+    """Run every format whose anchors occur in ``text``, then the resource scan.
+
+    Which formats to try comes from the interest keys the line holds (31 substring tests,
+    against 75 for the literals themselves): every literal holds a key, so a format none
+    of whose keys occur has none of its literals there either, or for a format with
+    ``skim`` strings none of those, and it would report nothing.
+    """
+    present = tuple(k for k in INTEREST_KEYS if k in text)
+    if not present:
         return _NOTHING
+    plan = _PLANS.get(present)
+    if plan is None:
+        plan = tuple(FORMATS[i] for i in sorted({i for k in present for i in _BY_KEY[k]}))
+        if len(_PLANS) < 4096:
+            _PLANS[present] = plan
     found: list[Finding] = []
-    for fmt in FORMATS:
+    for fmt in plan:
         for lit in fmt.literals:
             if lit in text:
                 got = fmt.match(text, ctx)
