@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from pfnconsole import bench_log
-from pfnconsole.decode import calibrate, decode_lines, decode_text
+from pfnconsole.decode import LIMIT_LINE, calibrate, decode_lines, decode_text
 from pfnconsole.decode.calibrate import Calibrator, calibrate_blocks
 from pfnconsole.decode.clean import UNMARKED, clean_line, logical_lines
 from pfnconsole.decode.formats import FORMATS, INTEREST_KEYS, RESOURCE_ANCHORS
@@ -128,8 +128,8 @@ BODIES = [
     "ffff888100600000", "BUG: unable to handle page fault for", "address: ffff888100600000",
 ]
 LINE = st.builds(lambda p, b, tail: p + b + tail, st.sampled_from(PREFIXES), st.sampled_from(BODIES),
-                 st.sampled_from(["", "", "", " ", "  x", "\r"]))
-LOG = st.lists(st.one_of(LINE, st.text(alphabet="[]<>:. 0123456789abcdefx-\t", max_size=20)),
+                 st.sampled_from(["", "", "", " ", "  x", "\r", "\xa0", " µs", "\u3000"]))
+LOG = st.lists(st.one_of(LINE, st.text(alphabet="[]<>:. 0123456789abcdefx-\tµ\xa0", max_size=20)),
                min_size=1, max_size=40)
 
 
@@ -165,6 +165,9 @@ def _same_skimmed_or_not(lines: list[str], arch: str, size: int) -> None:
 @example(["[ 1.0] page_", "owner tracks it", *["[ 1.0] usb 1-1"] * 3], 400)
 @example(["[ 1.0] page_", "<6>owner tracks it", *["[ 1.0] usb 1-1"] * 3], 400)
 @example(["[ 1.0] BUG: Bad ", "page state", *["[ 1.0] usb 1-1"] * 3], 400)
+@example(["[ 1.0] BUG: Bad\xa0", "page state", *["[ 1.0] usb 1-1 at 5µs"] * 3], 400)
+# cut at LIMIT_LINE right after "Bad": the line's end is not where the cut text ends
+@example(["[ 1.0] " + "x" * (LIMIT_LINE - 11) + " Bad" + "zzzz", "page", *["[ 1.0] usb 1-1"] * 3], 1 << 18)
 @example(["[ 1.0] BUG: Bad", "> page state", *["[ 1.0] usb 1-1"] * 3], 400)
 def test_every_logical_line_holding_a_key_is_read_whole(backend, lines, size):
     """The skimming contract, line by line: whatever a skipped run holds, no logical line
@@ -214,12 +217,19 @@ def test_every_literal_holds_an_interest_key():
        lead=st.sampled_from(["", "0x", "page:", "memcg:", " at "]))
 def test_pointer_patterns_find_every_address_the_scanner_reports(arch, where, upper, lead):
     layout = make_layout(arch, None)
-    pats = [re.compile(p) for p in pointer_patterns(layout, True)]
+    sources = pointer_patterns(layout, True)
+    pats = [re.compile(p) for p in sources]
+    with scanning_with("hyperscan"):
+        multi = make_interest((), sources)  # the same patterns, rewritten for Hyperscan
     for lo, span in ((layout.vmemmap_base, layout.vmemmap_span), (layout.page_offset, layout.direct_map_bytes)):
         value = min(lo + int(span * where), (1 << 64) - 1)
         word = f"{value:016X}" if upper else f"{value:016x}"
         line = f"x {lead}{word} y"
         assert any(p.search(line) for p in pats), (arch, line)
+        if isinstance(multi, MultiScan):
+            text = f"\n{line}\n"
+            multi.start(text)
+            assert multi.next(1) < len(text), (arch, line)
 
 
 def test_kernel_text_addresses_are_not_pointers_worth_a_look():
@@ -277,3 +287,13 @@ def test_a_format_reports_only_on_lines_holding_its_skim_strings(tmp_path):
                 reported += 1
                 assert any(key in text for key in fmt.skim), (fmt.name, text)
         assert reported >= 3, fmt.name
+
+
+def test_a_pattern_hyperscan_cannot_take_leaves_the_search_to_re():
+    from pfnconsole.decode.multiscan import hs_source
+    assert hs_source("ab(?=c)") is None
+    assert hs_source("ff(?<![0-9a-f]ff)ea") == "[^0-9a-f]ffea"
+    with scanning_with("hyperscan"):
+        assert not isinstance(make_interest(("pfn",), ["ab(?=c)"]), MultiScan)
+    with scanning_with("re"):
+        assert not isinstance(make_interest(("pfn",)), MultiScan)

@@ -22,9 +22,10 @@ alone, so it looks for the places where that can happen:
 right after one it read when that line may continue it, and from a stop it walks up
 through every line that may continue the one above.
 
-A block that is not ASCII (Hyperscan offsets are bytes) or holds a line of 1 Ki
-characters or more (one longer than `LIMIT_LINE` is cut before gluing), and a pattern
-Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
+Hyperscan reads bytes: a block is scanned as ASCII with every other character turned
+into ``?`` (a blank if it is one), so offsets stay the same and no anchor is lost.
+A block holding a line of 1 Ki characters or more (one longer than `LIMIT_LINE` is cut
+before gluing), and a pattern Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
 installed (wheels exist for x86_64 Linux and for macOS) or ``PFNCONSOLE_SCAN=re``.
 """
 
@@ -47,6 +48,10 @@ except ImportError:  # the pure-Python skimmer does the same work, slower
 
 _BLANK = "[ \\t\\r\\x0b\\x0c\\x1c-\\x1f]"
 """What `str.rstrip` strips from an ASCII line, besides the newline."""
+
+_WIDE_BLANKS = {i: " " for i in range(128, 0x3001) if chr(i).isspace()}
+"""Non-ASCII blanks (`str.rstrip` strips them): a blank for the scan, where other
+non-ASCII characters become ``?``."""
 
 _LOOKBEHIND_LEAD = re.compile(r"^(\w+)\(\?<!\[([^\]]+)\]\1\)")
 _LOOKBEHIND = re.compile(r"\(\?<!\[([^\]]+)\]\)")
@@ -161,10 +166,11 @@ class MultiScan:
 
     def start(self, text: str) -> None:
         self._text = text
-        self._slow = not text.isascii()
-        if self._slow:
-            self._fallback.start(text)
-            return
+        self._slow = False
+        if text.isascii():
+            data = text.encode("ascii")
+        else:  # one byte a character, so offsets stay put; anchors are ASCII
+            data = text.translate(_WIDE_BLANKS).encode("ascii", "replace")
         hits: list[int] = []
         add, back, long_id = hits.append, self._compiled.back, self._compiled.long_id
         long = []
@@ -175,8 +181,10 @@ class MultiScan:
             else:
                 add(to - 1 - back[pid])
 
-        self._compiled.db.scan(text.encode("ascii"), match_event_handler=on_match,
-                               scratch=self._scratch)
+        try:
+            self._compiled.db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except hyperscan.error:  # out of resources, say: the slow search still works
+            long.append(0)
         if long:
             self._slow = True
             self._fallback.start(text)
