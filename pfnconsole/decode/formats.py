@@ -77,7 +77,7 @@ _PLANS: dict[tuple[str, ...], tuple[Format, ...]] = {}
 def match_structured(text: str, ctx: Context) -> list[Finding]:
     """Run every format whose anchors occur in ``text``, then the resource scan.
 
-    Which formats to try comes from the interest keys the line holds (31 substring tests,
+    Which formats to try comes from the interest keys the line holds (38 substring tests,
     against 75 for the literals themselves): every literal holds a key, so a format none
     of whose keys occur has none of its literals there either, or for a format with
     ``skim`` strings none of those, and it would report nothing.

@@ -26,7 +26,8 @@ Hyperscan reads bytes: a block is scanned as ASCII with every other character tu
 into ``?`` (a blank if it is one), so offsets stay the same and no anchor is lost.
 A block holding a line of 1 Ki characters or more (one longer than `LIMIT_LINE` is cut
 before gluing), and a pattern Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
-installed (wheels exist for x86_64 Linux and for macOS) or ``PFNCONSOLE_SCAN=re``.
+installed (it is a dependency where wheels exist: x86_64 Linux and Windows, macOS) or
+``PFNCONSOLE_SCAN=re``.
 """
 
 from __future__ import annotations
