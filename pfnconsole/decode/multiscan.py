@@ -44,8 +44,8 @@ from .skim import Interest
 
 try:
     import hyperscan
-except ImportError:  # the pure-Python skimmer does the same work, slower
-    hyperscan = None
+except (ImportError, OSError):  # not installed, or its library does not load
+    hyperscan = None  # the pure-Python skimmer does the same work, slower
 
 _BLANK = "[ \\t\\r\\x0b\\x0c\\x1c-\\x1f]"
 """What `str.rstrip` strips from an ASCII line, besides the newline."""
@@ -215,4 +215,9 @@ def make_interest(keys: Iterable[str], sources: Iterable[str] = ()) -> Interest 
     if backend() != "hyperscan":
         return fallback
     compiled = _compile(keys, sources)
-    return fallback if compiled is None else MultiScan(compiled, fallback)
+    if compiled is None:
+        return fallback
+    try:
+        return MultiScan(compiled, fallback)
+    except hyperscan.error:  # no scratch space: the slow search still works
+        return fallback
