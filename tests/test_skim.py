@@ -168,6 +168,7 @@ def _same_skimmed_or_not(lines: list[str], arch: str, size: int) -> None:
 @example(["[ 1.0] BUG: Bad\xa0", "page state", *["[ 1.0] usb 1-1 at 5µs"] * 3], 400)
 # cut at LIMIT_LINE right after "Bad": the line's end is not where the cut text ends
 @example(["[ 1.0] " + "x" * (LIMIT_LINE - 11) + " Bad" + "zzzz", "page", *["[ 1.0] usb 1-1"] * 3], 1 << 18)
+@example(["[ 1.0] " + "x" * 3000 + " Bad", "page state", *["[ 1.0] usb 1-1"] * 3], 1 << 18)
 @example(["[ 1.0] BUG: Bad", "> page state", *["[ 1.0] usb 1-1"] * 3], 400)
 def test_every_logical_line_holding_a_key_is_read_whole(backend, lines, size):
     """The skimming contract, line by line: whatever a skipped run holds, no logical line

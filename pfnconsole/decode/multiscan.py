@@ -24,8 +24,8 @@ through every line that may continue the one above.
 
 Hyperscan reads bytes: a block is scanned as ASCII with every other character turned
 into ``?`` (a blank if it is one), so offsets stay the same and no anchor is lost.
-A block holding a line of 1 Ki characters or more (one longer than `LIMIT_LINE` is cut
-before gluing), and a pattern Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
+A block holding a line longer than `LIMIT_LINE` (it is cut before gluing), and a pattern
+Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
 installed (it is a dependency where wheels exist: x86_64 Linux and Windows, macOS) or
 ``PFNCONSOLE_SCAN=re``.
 """
@@ -93,9 +93,9 @@ def wrap_sources(key: str) -> list[str]:
     go on with the rest once `clean._glue` joins them.
 
     The glue is one blank, or nothing after ``_``, ``|``, ``(``, so a key can only be cut
-    at a blank of its own or after one of those.  The pattern is the head, a newline, and
-    the first character of the rest (any non-blank when the rest is only the blank the
-    glue adds) or of a prefix `clean_line` would peel.  A head may be empty (a key that
+    at a blank of its own or after one of those.  The patterns are the head, a newline,
+    and the first character of the rest (any non-blank when the rest is only the blank
+    the glue adds) or of a prefix `clean_line` would peel.  A head may be empty (a key that
     starts with a blank).  A key cut more than once is found at its first cut.
     """
     out = []
@@ -108,14 +108,18 @@ def wrap_sources(key: str) -> list[str]:
             continue
         if head[-1:].isspace() or rest[:1].isspace():
             continue  # the glue never makes two blanks
-        first = re.escape(rest[0]) if rest else "[^ \\t\\n]"
-        out.append(f"{re.escape(head)}\\n(?:{first}|{_PEELED})")
+        if rest:  # two patterns, not one alternation: Hyperscan compiles these ten times faster
+            out += [f"{re.escape(head)}\\n{re.escape(rest[0])}", f"{re.escape(head)}\\n{_PEELED}"]
+        else:  # any non-blank, or a prefix: anything but the end of the line
+            out.append(f"{re.escape(head)}\\n[^\\n]")
     return out
 
 
 _LONG = 1024
-"""A block with a line this long goes to `skim.Interest` (a line longer than `LIMIT_LINE`
-is cut before gluing, so its end is not what the wrap patterns see)."""
+"""A line this long makes the scanner measure every line of its block: a block with a
+line longer than `LIMIT_LINE` goes to `skim.Interest` (such a line is cut before
+gluing, so its end is not what the wrap patterns see).  Hyperscan only says whether a
+line this long is there: it compiles a repeat of 1 Ki in 5 ms, of 8 Ki in 50."""
 
 
 class _Compiled:
@@ -184,9 +188,10 @@ class MultiScan:
 
         try:
             self._compiled.db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+            failed = False
         except hyperscan.error:  # out of resources, say: the slow search still works
-            long.append(0)
-        if long:
+            failed = True
+        if failed or long and max(map(len, text.split("\n"))) > LIMIT_LINE:
             self._slow = True
             self._fallback.start(text)
             return
