@@ -1,15 +1,16 @@
-"""The ordered list of formats, and the prefilter that decides which of them to try.
+"""The ordered list of formats, and the interest keys that decide which of them to try.
 
 Order matters only where two formats could both claim a line: the bad-page and
 dump_page formats come first (they open the record the detail lines rely on), the
 structured boot maps before the generic resource scan (which then skips ranges already
-reported).  The prefilter is one alternation of every format's literal anchors plus the
-resource scan's; a line with none of them skips straight to the pointer scanners.
+reported).  The keys (`INTEREST_KEYS`) are a cover of every format's literal anchors
+and the resource scan's: a line with none of them skips straight to the pointer
+scanners, and the ones it holds name the formats worth trying.
 """
 
 from __future__ import annotations
 
-from .base import Context, Format, literal_alternation
+from .base import Context, Format
 from .boot import E820, Cmdline, MemSize, Pmem, ReservedMem, VmLayout, Xen, Zones, scan_resources
 from .model import Finding
 from .pages import (
@@ -30,10 +31,6 @@ RESOURCE_ANCHORS = ("[mem ", "range:", "kmem dax")
 LITERALS: tuple[str, ...] = tuple(
     dict.fromkeys([lit for fmt in FORMATS for lit in fmt.literals] + list(RESOURCE_ANCHORS)))
 """Every format's literal anchors and the resource scan's, once each."""
-
-PREFILTER = literal_alternation(LITERALS)
-"""Cheap literal anchors: a line none of these occurs in needs no format at all."""
-
 
 SKIM_KEYS = ("pfn", "flags", "head:", "mem", "Memory", "offlin", "phys", "dax", "Reserv", "*pd",
              "region", ": 0x", "e820")
@@ -103,4 +100,5 @@ def match_structured(text: str, ctx: Context) -> list[Finding]:
     return found
 
 
-__all__ = ["FORMATS", "INTEREST_KEYS", "LITERALS", "PREFILTER", "match_structured", "scan_loose_pfns", "scan_pointers"]
+__all__ = ["FORMATS", "INTEREST_KEYS", "LITERALS", "match_structured", "scan_loose_pfns",
+           "scan_pointers"]

@@ -24,10 +24,10 @@ through every line that may continue the one above.
 
 Hyperscan reads bytes: a block is scanned as ASCII with every other character turned
 into ``?`` (a blank if it is one), so offsets stay the same and no anchor is lost.
-A block holding a line longer than `LIMIT_LINE` (it is cut before gluing), and a pattern
-Hyperscan cannot compile, go to `skim.Interest`; so does everything when the ``hyperscan`` package is not
-installed (it is a dependency where wheels exist: x86_64 Linux and Windows, macOS) or
-``PFNCONSOLE_SCAN=re``.
+A block holding a line longer than `LIMIT_LINE` (it is cut before gluing) goes to
+`skim.Interest`, and so does everything when a pattern does not compile, when the
+``hyperscan`` package is not installed (it is a dependency where wheels exist: x86_64
+Linux and Windows, macOS) or with ``PFNCONSOLE_SCAN=re``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ _LOOKAHEAD = re.compile(r"\(\?!\[[^\]]+\]\)$")
 
 
 def backend() -> str:
-    """``hyperscan`` or ``re``: what `make_interest` uses for ASCII blocks."""
+    """``hyperscan`` or ``re``: what `make_interest` searches with."""
     if hyperscan is None or os.environ.get("PFNCONSOLE_SCAN", "") == "re":
         return "re"
     return "hyperscan"
@@ -95,8 +95,8 @@ def wrap_sources(key: str) -> list[str]:
     The glue is one blank, or nothing after ``_``, ``|``, ``(``, so a key can only be cut
     at a blank of its own or after one of those.  The patterns are the head, a newline,
     and the first character of the rest (any non-blank when the rest is only the blank
-    the glue adds) or of a prefix `clean_line` would peel.  A head may be empty (a key that
-    starts with a blank).  A key cut more than once is found at its first cut.
+    the glue adds) or of a prefix `clean_line` would peel.  A head may be empty (a key
+    that starts with a blank).  A key cut more than once is found at its first cut.
     """
     out = []
     for cut, ch in enumerate(key):
