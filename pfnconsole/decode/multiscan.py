@@ -38,7 +38,6 @@ from bisect import bisect_left
 from functools import lru_cache
 from typing import Iterable
 
-from .clean import UNMARKED
 from .model import LIMIT_LINE
 from .skim import Interest
 
@@ -156,21 +155,19 @@ def _compile(keys: tuple[str, ...], sources: tuple[str, ...]) -> _Compiled | Non
 
 
 class MultiScan:
-    """`skim.Interest`'s contract (``start``, ``next``, ``unmarked``), one pass a block."""
+    """`skim.Interest`'s contract (``start``, ``next``), one pass a block."""
 
-    __slots__ = ("_compiled", "_scratch", "_fallback", "_slow", "_text", "_hits", "_end")
+    __slots__ = ("_compiled", "_scratch", "_fallback", "_slow", "_hits", "_end")
 
     def __init__(self, compiled: _Compiled, fallback: Interest) -> None:
         self._compiled = compiled
         self._scratch = hyperscan.Scratch(compiled.db)  # one per scanner: not shared
         self._fallback = fallback
         self._slow = False
-        self._text = ""
         self._hits: list[int] = []
         self._end = 0
 
     def start(self, text: str) -> None:
-        self._text = text
         self._slow = False
         if text.isascii():
             data = text.encode("ascii")
@@ -207,9 +204,6 @@ class MultiScan:
         i = bisect_left(hits, pos)
         return hits[i] if i < len(hits) else self._end
 
-    def unmarked(self, start: int) -> bool:
-        """May the line at ``start`` continue the line above it?"""
-        return UNMARKED.match(self._text, start - 1) is not None
 
 
 def make_interest(keys: Iterable[str], sources: Iterable[str] = ()) -> Interest | MultiScan:

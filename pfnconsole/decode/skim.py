@@ -78,7 +78,7 @@ class Interest:
     last answer, so a block is scanned once per searcher however often it is asked.
     """
 
-    __slots__ = ("keys", "patterns", "_text", "_end", "_next", "_heap")
+    __slots__ = ("keys", "patterns", "_text", "_end", "_heap")
 
     def __init__(self, keys: Iterable[str], sources: Iterable[str] = ()) -> None:
         finds, patterns = _searchers(dict.fromkeys(k for k in keys if k), sources)
@@ -86,14 +86,12 @@ class Interest:
         self.patterns = (UNMARKED, *patterns)
         self._text = ""
         self._end = 0
-        self._next: list[int] = []
         self._heap: list[tuple[int, int]] = []
 
     def start(self, text: str) -> None:
         self._text = text
         self._end = len(text)
         count = len(self.keys) + len(self.patterns)
-        self._next = [-1] * count
         self._heap = [(-1, i) for i in range(count)]  # (next hit, searcher): a heap already
 
     def next(self, pos: int) -> int:
@@ -110,13 +108,14 @@ class Interest:
             else:
                 m = self.patterns[i - nkeys].search(text, pos)
                 at = end if m is None else m.start()
-            self._next[i] = at
             heapq.heapreplace(heap, (at, i))
         return heap[0][0]
 
-    def unmarked(self, start: int) -> bool:
-        """May the line at ``start`` continue the line above it?"""
-        return UNMARKED.match(self._text, start - 1) is not None
+
+def may_continue(text: str, start: int) -> bool:
+    """May the line at ``start`` of a block continue the line above it (no record marker,
+    not blank)?  The same answer whichever search found the anchors."""
+    return UNMARKED.match(text, start - 1) is not None
 
 
 def blocks_of_text(text: str, size: int = BLOCK) -> Iterator[str]:
@@ -202,7 +201,7 @@ def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
             interest.start(text)
         pos = 1
         while pos < end:
-            if interest is not None and quiet() and not interest.unmarked(pos):
+            if interest is not None and quiet() and not may_continue(text, pos):
                 # the line at pos starts a record or is blank: the held line is whole
                 done = joiner.flush()
                 if done is not None:
@@ -214,7 +213,7 @@ def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
                     else:  # read the block's last line: the next block's first may continue it
                         resume = text.rfind("\n", 0, end - 1) + 1
                     # a line that may continue the one above needs that one read too
-                    while resume > pos and interest.unmarked(resume):
+                    while resume > pos and may_continue(text, resume):
                         resume = text.rfind("\n", 0, resume - 1) + 1
                     if resume > pos:
                         number += text.count("\n", pos, resume)
