@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from typing import TextIO
 
@@ -13,11 +15,21 @@ from .commands import Session
 
 def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
                out: TextIO, err: TextIO, session: Session | None = None) -> int:
-    """Run one command per line; errors go to ``err`` as ``FILE:LINE: error: …``."""
+    """Run one command per line; errors go to ``err`` as ``FILE:LINE: error: …``.
+
+    Lines are read in bounded pieces: one too long to be a command is an error of its
+    own, and memory stays flat whatever the input.
+    """
+    from .commands.files import bounded_lines
+    from .commands.parse import MAX_LINE
+    from .commands.result import error
     session = session or Session()
     status = 0
-    for lineno, line in enumerate(stream, 1):
-        result = session.execute(line.rstrip("\n"))
+    for lineno, line, cut in bounded_lines(stream, MAX_LINE):
+        if cut:
+            result = error("?", f"the line is longer than {MAX_LINE} characters")
+        else:
+            result = session.execute(line.rstrip("\r"))
         if result is None:
             continue
         if as_json:
@@ -34,78 +46,148 @@ def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
 
 
 def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO) -> int:
-    """Two passes over the log (calibrate, then decode), streaming, in bounded memory."""
-    import shutil
+    """Two passes over the log (calibrate, then decode), streaming, in bounded memory.
+
+    Exit status 2 for a file that cannot be read or is not a regular file, 141
+    (128 + SIGPIPE) when the reader of ``out`` goes away, as ``head`` does.
+    """
+    import os
     import tempfile
 
     from .commands.logs import finding_line
     from .core.arch import ARCH_NAMES
     from .decode import calibrate, decode_lines
+    from .decode.logfile import NotRegularFile, open_log
+    from .decode.skim import blocks_of
 
     if arch not in ARCH_NAMES:
         err.write(f"pfnconsole decode: unknown arch {arch!r}; known: {' '.join(ARCH_NAMES)}\n")
         return 2
     try:
         if name == "-":
-            # stdin cannot be read twice: spool it (to disk past 16 MiB)
+            # stdin cannot be read twice: spool it (to disk past 16 MiB), its lines
+            # already cut to the decoder's limit, so a giant line costs neither memory nor disk
             f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8",
                                               errors="replace")
-            shutil.copyfileobj(sys.stdin, f, 1 << 18)
+            for block in blocks_of(sys.stdin):
+                f.write(block)
             f.seek(0)
         else:
-            f = open(name, encoding="utf-8", errors="replace")
+            f = open_log(name)
+    except NotRegularFile as e:
+        err.write(f"pfnconsole decode: {e}\n")
+        return 2
     except OSError as e:
         err.write(f"pfnconsole decode: cannot read {name}: {e.strerror}\n")
         return 2
-    with f:
-        cal = calibrate(f, arch=arch)
-        f.seek(0)
-        count = 0
-        for finding in decode_lines(f, arch=arch, calibration=cal):
-            count += 1
-            if as_json:
-                out.write(json.dumps(finding.to_json()) + "\n")
-            else:
-                out.write(finding_line(finding) + "\n")
-    if not as_json:
-        for source in cal.sources:
-            out.write(f"calibration: {source}\n")
-        out.write(f"{count} finding(s)\n")
+    try:
+        with f:
+            cal = calibrate(f, arch=arch)
+            f.seek(0)
+            count = 0
+            for finding in decode_lines(f, arch=arch, calibration=cal):
+                count += 1
+                if as_json:
+                    out.write(json.dumps(finding.to_json()) + "\n")
+                else:
+                    out.write(finding_line(finding) + "\n")
+        if not as_json:
+            for source in cal.sources:
+                out.write(f"calibration: {source}\n")
+            out.write(f"{count} finding(s)\n")
+        out.flush()
+    except BrokenPipeError:
+        # the reader left: send what is still buffered, and the final flush, nowhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, out.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # not a stream with a descriptor: nothing will flush to the pipe
+        finally:
+            os.close(devnull)
+        return 141
     return 0
 
 
-def console_session(resume: bool) -> Session:
-    """A session that journals every accepted command; with ``resume``, the last one back."""
-    from .commands.journal import Journal, journal_path, read_commands
+def console_session(resume: str | bool | None = None) -> Session:
+    """A session with a journal of its own.  With ``resume`` (True or '' for the newest
+    session that ran a command, else a session id) that session's commands come back
+    first.  SystemExit(2) when the session asked for is not there."""
+    from .commands.files import FileError
+    from .commands.journal import Journal, read_journal, sessions_dir
 
     session = Session()
-    path = journal_path()
-    lines = []
-    if resume:
+    read = None
+    if resume is not None and resume is not False:
+        info = find_session("" if resume is True else str(resume))
         try:
-            lines = read_commands(path)
-        except OSError:
-            sys.stderr.write(f"pfnconsole: no session to resume ({path} missing)\n")
+            read = read_journal(info.path)
+        except (FileError, OSError) as e:
+            sys.stderr.write(f"pfnconsole: cannot resume {info.id}: {e}\n")
+            raise SystemExit(2) from None
     try:
-        session.journal = Journal(path, fresh=not resume)
+        session.journal = Journal(resumed=read.id if read else None)
     except OSError as e:
-        sys.stderr.write(f"pfnconsole: no journal ({path}: {e.strerror}); "
+        sys.stderr.write(f"pfnconsole: no journal ({sessions_dir()}: {e.strerror}); "
                          "this session will not be resumable\n")
-    if lines:
-        problems = session.resume(lines)
-        session.accepted = [text for _, text in lines]
-        for p in problems:
-            sys.stderr.write(f"pfnconsole: resume: {path}: {p}\n")
+    if read is not None:
+        for p in read.problems:
+            sys.stderr.write(f"pfnconsole: resume: {read.path}: {p}\n")
+        for p in session.resume(read.commands):
+            sys.stderr.write(f"pfnconsole: resume: {read.path}: {p}\n")
+        sys.stderr.write(f"pfnconsole: resumed session {read.id} "
+                         f"({len(session.accepted)} command(s))\n")
     return session
+
+
+def find_session(wanted: str):
+    """The newest session that ran a command, or the one whose id is ``wanted``."""
+    from .commands.journal import list_sessions, sessions_dir
+    found = list_sessions()
+    if wanted:
+        match = [s for s in found if s.id == wanted]
+        if match:
+            return match[0]
+        sys.stderr.write(f"pfnconsole: no session {wanted!r} in {sessions_dir()}; "
+                         "`pfnconsole sessions` lists them\n")
+        raise SystemExit(2)
+    with_commands = [s for s in found if s.commands]
+    if not with_commands:
+        sys.stderr.write(f"pfnconsole: no session to resume in {sessions_dir()}\n")
+        raise SystemExit(2)
+    return with_commands[-1]
+
+
+def sessions_command(as_json: bool, out: TextIO) -> int:
+    """`pfnconsole sessions`: every journal, oldest first."""
+    from .commands.journal import list_sessions, sessions_dir
+    found = list_sessions()
+    if as_json:
+        for s in found:
+            out.write(json.dumps({"id": s.id, "started": s.started, "commands": s.commands,
+                                  "last": s.last, "problems": s.problems,
+                                  "path": str(s.path)}) + "\n")
+        return 0
+    if not found:
+        out.write(f"no sessions in {sessions_dir()}\n")
+        return 0
+    out.write(f"{'id':<24} {'started':<25} {'commands':>8}  last command\n")
+    for s in found:
+        last = s.last if len(s.last) <= 60 else s.last[:59] + "…"
+        note = f"  ({s.problems} damaged record)" if s.problems else ""
+        out.write(f"{s.id:<24} {s.started:<25} {s.commands:>8}  {last}{note}\n")
+    out.write("`pfnconsole --resume ID` brings one back; `--resume` alone the newest\n")
+    return 0
 
 
 def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -> int:
     from .lessons import LessonError, check_lesson, list_lessons, load, parse_lesson
+    from .lessons.player import read_lesson
 
     if action == "list":
         for p in list_lessons():
             try:
-                lesson = parse_lesson(p.read_text(encoding="utf-8"), str(p), p.stem)
+                lesson = parse_lesson(read_lesson(p), str(p), p.stem)
                 out.write(f"{p.stem:<32} {lesson.title}  ({len(lesson.steps)} steps)\n")
             except LessonError as e:
                 out.write(f"{p.stem:<32} BROKEN: {e.message}\n")
@@ -145,6 +227,19 @@ def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `pfnconsole` command; a closed pipe or Ctrl-C end it quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `pfnconsole … | head`: stop writing, and keep the final flush from failing too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="pfnconsole",
         description="Simulate and debug how Linux names physical memory.")
@@ -165,15 +260,18 @@ def main(argv: list[str] | None = None) -> int:
     les = sub.add_parser("lesson", help="list, show or check the lessons")
     les.add_argument("action", choices=("list", "show", "check"))
     les.add_argument("names", nargs="*", help="lesson names or numbers (check: all if none)")
+    ses = sub.add_parser("sessions", help="list the console sessions --resume can bring back")
+    ses.add_argument("--json", action="store_true", help="one JSON object per session")
+    resume_help = ("bring a session back from its journal (after a crash too): the newest "
+                   "that ran a command, or the session ID (`pfnconsole sessions`)")
     repl = sub.add_parser("repl", help="the line-mode console (prompt_toolkit)")
     repl.add_argument("--lesson", help="play a lesson step by step")
     tui = sub.add_parser("tui", help="the full-screen console (Textual); the default")
     tui.add_argument("--lesson", help="play a lesson step by step")
     parser.add_argument("--lesson", help="open the console playing a lesson")
-    parser.add_argument("--resume", action="store_true",
-                        help="restore the last session from its journal (after a crash too)")
-    repl.add_argument("--resume", action="store_true", help="restore the last session")
-    tui.add_argument("--resume", action="store_true", help="restore the last session")
+    for p in (parser, repl, tui):
+        p.add_argument("--resume", nargs="?", const="", default=None, metavar="ID",
+                       help=resume_help)
     args = parser.parse_args(argv)
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
@@ -183,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(args.quick, args.json, sys.stdout)
     if args.command == "lesson":
         return lesson_command(args.action, args.names, out=sys.stdout, err=sys.stderr)
+    if args.command == "sessions":
+        return sessions_command(args.json, sys.stdout)
     lesson_name = getattr(args, "lesson", None)
     if lesson_name:
         from .lessons import LessonError, load
@@ -195,20 +295,33 @@ def main(argv: list[str] | None = None) -> int:
         return decode_log(args.file, as_json=args.json, arch=args.arch,
                           out=sys.stdout, err=sys.stderr)
     if args.command == "run":
-        if args.file == "-":
-            return run_script(sys.stdin, "<stdin>", as_json=args.json,
-                              keep_going=args.keep_going, out=sys.stdout, err=sys.stderr)
-        try:
-            with open(args.file, encoding="utf-8", errors="replace") as f:
-                return run_script(f, args.file, as_json=args.json,
-                                  keep_going=args.keep_going, out=sys.stdout, err=sys.stderr)
-        except OSError as e:
-            sys.stderr.write(f"pfnconsole run: cannot read {args.file}: {e.strerror}\n")
-            return 2
+        return run_file(args.file, as_json=args.json, keep_going=args.keep_going)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if args.command == "repl" or not interactive:
-        from .repl import main as repl_main  # prompt_toolkit loads only for the console
-        session = console_session(args.resume) if interactive else None
-        return repl_main(lesson=lesson_name, session=session)
-    from .tui.app import main as tui_main
-    return tui_main(lesson=lesson_name, session=console_session(args.resume))
+    session = console_session(args.resume) if interactive else None
+    try:
+        if args.command == "repl" or not interactive:
+            from .repl import main as repl_main  # prompt_toolkit loads only for the console
+            return repl_main(lesson=lesson_name, session=session)
+        from .tui.app import main as tui_main
+        return tui_main(lesson=lesson_name, session=session)
+    finally:
+        if session is not None and session.journal is not None:
+            session.journal.close(discard_empty=True)
+
+
+def run_file(name: str, *, as_json: bool, keep_going: bool) -> int:
+    """`pfnconsole run FILE`: a regular file or stdin, never a FIFO or device by name."""
+    import io
+
+    from .commands.files import FileError, open_regular
+    if name == "-":
+        return run_script(sys.stdin, "<stdin>", as_json=as_json, keep_going=keep_going,
+                          out=sys.stdout, err=sys.stderr)
+    try:
+        raw = open_regular(name, "pfnconsole run")
+    except FileError as e:
+        sys.stderr.write(f"{e}\n")
+        return 2
+    with io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as f:
+        return run_script(f, name, as_json=as_json, keep_going=keep_going,
+                          out=sys.stdout, err=sys.stderr)

@@ -29,6 +29,7 @@ from pygments.token import Error, Generic
 
 from . import __version__
 from .commands import Result, Session
+from .core.errors import EngineError
 from .commands.complete import complete
 from .commands.table import size_text
 from .highlight import PfnCommandLexer, PfnOutputLexer
@@ -170,11 +171,32 @@ class Repl:
                 return 0
             if line.strip() in ("quit", "exit"):
                 return 0
-            if self.player and self.lesson_key(line.strip()):
+            try:
+                if self.player and self.lesson_key(line.strip()):
+                    continue
+            except EngineError as e:  # a step back the journal could not record
+                self.say(f"error: {e}")
                 continue
             result = self.session.execute(line)
             if result is not None:
                 print_result(result, self.output)
+                if not result.ok and result.cmd == "save" and result.data.get("exists"):
+                    self.offer_replace(result.data["exists"])
+
+    def offer_replace(self, path: str) -> None:
+        """`save` to an existing file: ask, and replace it only on y (`save --force`)."""
+        try:
+            ask: PromptSession[str] = PromptSession(input=self.prompt.input,
+                                                     output=self.prompt.output)
+            answer = ask.prompt(f"{path} exists; replace it? [y/N] ")
+        except (KeyboardInterrupt, EOFError):
+            answer = ""
+        if answer.strip().lower() in ("y", "yes"):
+            result = self.session.execute(f"save --force {path}")
+            if result is not None:
+                print_result(result, self.output)
+        else:
+            self.say("not replaced")
 
     def lesson_key(self, line: str) -> bool:
         """Handle a lesson key; False when the line is an ordinary command."""

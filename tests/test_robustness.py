@@ -104,7 +104,8 @@ def test_a_killed_session_resumes_from_its_journal(tmp_path):
                        timeout=120)
     assert p.returncode == -9
     before = p.stdout.strip()
-    journal = (tmp_path / "pfnconsole" / "session.journal").read_text()
+    (path,) = (tmp_path / "pfnconsole" / "sessions").glob("*.journal")
+    journal = path.read_text()
     assert "bogus" not in journal and journal.count("\n") == 6  # header + 5 accepted
     check = ("from pfnconsole.cli import console_session\n"
              "s = console_session(True)\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from unittest import mock
 
@@ -29,6 +29,7 @@ from pfnconsole.decode.skim import Interest, blocks_of, blocks_of_text, skim_lin
 from pfnconsole.decode.stream import decode_blocks
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "dmesg"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "decode"
 ARCHES = ("x86_64", "arm64", "ppc64", "x86_64-5level")
 
 
@@ -52,6 +53,20 @@ def sample_names() -> list[str]:
     return sorted(p.stem for p in SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []
 
 
+def fixture_logs() -> dict[str, tuple[str, str]]:
+    """``{file name: (arch, text)}`` for the project's own logs in tests/fixtures/decode.
+
+    Lines starting with ``#`` are comments (a ``# arch: NAME`` line sets the arch).
+    """
+    out = {}
+    for path in sorted(FIXTURES.glob("*.log")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        arch = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("# arch:")),
+                    "x86_64")
+        out[path.name] = (arch, "\n".join(ln for ln in lines if not ln.startswith("#")) + "\n")
+    return out
+
+
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample corpus not found at {SAMPLES}")
 @pytest.mark.parametrize("name", sample_names() or ["none"])
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -66,6 +81,43 @@ def test_every_sample_decodes_the_same_skimmed(name, backend):
         ref = list(decode_lines(text.splitlines(), calibration=cal, skim=False))
         assert list(decode_blocks(blocks_of_text(text, size=61), calibration=cal)) == ref
         assert calibrate_blocks(blocks_of_text(text, size=61)) == cal
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_fixture_decodes_the_same_skimmed(backend):
+    logs = fixture_logs()
+    assert logs, f"no fixture logs in {FIXTURES}"
+    with scanning_with(backend):
+        for name, (arch, text) in logs.items():
+            ref, fast = both_ways(text, arch)
+            assert ref and fast == ref, name
+            cal = calibrate(text.splitlines(), arch)
+            want = list(decode_lines(text.splitlines(), arch=arch, calibration=cal, skim=False))
+            got = list(decode_blocks(blocks_of_text(text, size=61), arch=arch, calibration=cal))
+            assert got == want, name
+
+
+def test_every_format_reports_on_a_project_fixture():
+    """Each format in FORMATS finds something in tests/fixtures/decode, read the way the
+    decoder reads (records and page faults span lines): a new format needs fixture lines."""
+    reported: dict[str, set[str]] = {fmt.name: set() for fmt in FORMATS}
+
+    def spy(cls, name):
+        real = cls.match
+
+        def match(self, text, ctx):
+            got = real(self, text, ctx)
+            if got:
+                reported[name].add(current)
+            return got
+        return mock.patch.object(cls, "match", match)
+
+    with ExitStack() as stack:
+        for fmt in FORMATS:
+            stack.enter_context(spy(type(fmt), fmt.name))
+        for current, (arch, text) in fixture_logs().items():
+            decode_text(text, arch=arch)
+    assert [name for name, files in reported.items() if not files] == []
 
 
 @pytest.mark.parametrize("density", [0.02, 0.3, 1.0])
@@ -260,7 +312,11 @@ def test_an_open_record_is_not_skimmed_past():
 
 
 def _all_lines(tmp_path) -> list[str]:
+    """Logical lines to try formats on: the project's fixtures, the real samples when
+    they are there (../shared is optional), hypothesis pieces and a generated log."""
     out = list(BODIES)
+    for _, text in fixture_logs().values():
+        out += [text for _, text in logical_lines(text.splitlines())]
     for p in sorted(SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []:
         out += [text for _, text in logical_lines(p.read_text(errors="replace").splitlines())]
     path = tmp_path / "g.log"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..core.errors import EngineError
 from ..core.machine import MachineSpec
 from ..core.physmap import E820Type, e820_type_from_label
 from ..decode import Finding, decode_text
+from .files import read_text
 from .parse import ParseError, Words
 from .result import Result
 
@@ -82,16 +81,12 @@ def run_machine_from_log(s, w: Words) -> Result:
     if len(w.args) != 2:
         raise ParseError("machine from-log: usage: machine from-log FILE [arch=ARCH]")
     path = s.resolve(w.args[1])
-    try:
-        size = path.stat().st_size
-        if size > MAX_LOG_BYTES:
-            raise ParseError(f"{path}: {size} bytes; machine from-log reads at most "
-                             f"{MAX_LOG_BYTES >> 20} MiB (cut the boot part out)")
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise ParseError(f"machine from-log: cannot read {path}: {e.strerror}") from None
+    text = read_text(path, MAX_LOG_BYTES, "machine from-log")
     arch = (w.options.get("arch") or [s.machine.state.arch.name])[0]
-    return machine_from_text(s, text, arch, str(path))
+    result = machine_from_text(s, text, arch, str(path))
+    if " " not in str(path.resolve()):  # replayed from anywhere: a lesson's logs/ too
+        result.replay = [f"machine from-log {path.resolve()} arch={arch}"]
+    return result
 
 
 def machine_from_text(s, text: str, arch: str, origin: str) -> Result:

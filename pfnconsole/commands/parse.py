@@ -28,6 +28,8 @@ class Words:
     line: str = ""
     raw: str = ""
     """Everything after the verb exactly as typed (comments included), for pasted text."""
+    switches: list[str] = field(default_factory=list)
+    """``--name`` words, e.g. ``save --force FILE``."""
 
 
 def strip_comment(line: str) -> str:
@@ -47,7 +49,9 @@ def tokenize(line: str) -> Words | None:
     words = Words(parts[0].lower(), line=text,
                   raw=line.strip()[len(parts[0]):].strip())
     for part in parts[1:]:
-        if "=" in part:
+        if part.startswith("--") and len(part) > 2 and "=" not in part:
+            words.switches.append(part[2:].lower())
+        elif "=" in part:
             key, _, value = part.partition("=")
             if not key:
                 raise ParseError(f"{part!r}: an option needs a name before '='")

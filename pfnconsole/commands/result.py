@@ -23,6 +23,9 @@ class Result:
     """The parsed request in words, e.g. ``kmap pfn=0x100600 flags=PFN_DEV``."""
     source: Any = None
     """What `explain` needs: (core result, arch profile, {range: (start, end, base)})."""
+    replay: list[str] | None = None
+    """The commands that redo what this one did, when its own text would not (a `load`:
+    the commands it ran); what the journal and `save` keep.  None: the line itself."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cmd": self.cmd, "ok": self.ok}

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
 from ..core.encodings import ABIS, Decoded
 from ..core.errors import EngineError
-from ..core.machine import Machine, MachineSpec
+from ..core.machine import Machine, MachineSpec, Snapshot
 from ..core.sparse import SectionFlags, flag_letters
 from .parse import ParseError, Words, parse_number, parse_size_at, tokenize
 
+from .journal import JournalError
+from .result import Result, error
+
 if TYPE_CHECKING:
     from .journal import Journal
-from .result import Result, error
 
 
 CHECK_INVARIANTS = bool(os.environ.get("PFNCONSOLE_CHECK_INVARIANTS"))
@@ -64,6 +67,8 @@ class Command:
     mutates: bool = False
     raw_text: bool = False
     """The command reads pasted text itself (no word or option checks)."""
+    switches: tuple[str, ...] = ()
+    """The ``--name`` words it takes (``save --force``)."""
 
 
 def hx(n: int | None) -> str:
@@ -84,6 +89,17 @@ def ns_text(ns: int) -> str:
     return f"{ns} ns" if ns < 10_000 else f"{ns / 1000:.1f} us"
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Everything a session would need to go back to this point (``Session.rewind``)."""
+
+    machine: Snapshot
+    radix: int
+    last: Result | None
+    last_path: Result | None
+    accepted: int
+
+
 @dataclass
 class Session:
     """A machine plus what a console remembers between commands."""
@@ -95,10 +111,14 @@ class Session:
     radix: int = 16
     """Output radix for pfns and values (`set radix`); addresses always print in hex."""
     journal: "Journal | None" = None
-    """Where accepted commands are appended (fsync'd) for --resume."""
+    """Where accepted commands are written ahead (fsync'd) for --resume."""
     accepted: list[str] = field(default_factory=list)
     """Every accepted command of this session, in order (what `save` writes)."""
-    _loading: list[str] | None = None
+    replaying: str | None = None
+    """What is being replayed ('load FILE', 'resume', 'a lesson'): while set, `save`
+    writes nothing and `load` is refused, so a replay never reads or writes a script."""
+    _collect: list[str] | None = None
+    """While a `load` or a resume runs: the commands accepted so far, journaled as one."""
     base_dir: "Path | None" = None
     """Where relative file names resolve when not found from the current directory (a
     lesson's own folder while it plays)."""
@@ -118,7 +138,11 @@ class Session:
         return f"{n:#x}" if self.radix == 16 else str(n)
 
     def execute(self, line: str) -> Result | None:
-        """Run one command line; None for blank/comment lines. Never raises for bad input."""
+        """Run one command line; None for blank/comment lines. Never raises for bad input.
+
+        The command's journal record is written and fsync'd before its effect is kept: if
+        that write fails, the session goes back to how it was and the command is refused.
+        """
         try:
             words = tokenize(line)
         except ParseError as e:
@@ -130,46 +154,106 @@ class Session:
             near = [n for n in COMMANDS if n.startswith(words.verb[:2])]
             hint = f"; did you mean {' or '.join(near)}?" if near else "; `help` lists commands"
             return error(words.verb, f"unknown command {words.verb!r}{hint}")
+        mark = self.mark()
         try:
             if not cmd.raw_text:
                 check_words(cmd, words)
             result = cmd.run(self, words)
         except EngineError as e:
-            return error(cmd.name, str(e))
+            self._restore(mark)
+            refused = error(cmd.name, str(e))
+            refused.data = dict(getattr(e, "data", None) or {})
+            return refused
+        except RecursionError:
+            self._restore(mark)
+            return error(cmd.name, "the input is nested too deeply to read")
         if CHECK_INVARIANTS:
             problems = self.machine.check_invariants()
             if problems:  # a bug in the engine, never the user's fault: fail loudly in tests
                 raise AssertionError(f"after {line!r}: " + "; ".join(problems))
         if result.ok:
-            self._record(cmd.name, line)
+            try:
+                self._record(cmd.name, line, result)
+            except JournalError as e:
+                self._restore(mark)
+                return error(cmd.name, f"not done: the session journal {e.filename} could "
+                             f"not be written ({e.strerror}); nothing changed")
             self.last = result
             if result.source is not None:
                 self.last_path = result
             elif cmd.mutates:
                 self.last_path = None  # the state it explained is gone
+        else:
+            self._restore(mark)
         return result
 
-    def _record(self, verb: str, line: str) -> None:
-        if verb in ("save", "load"):
+    def _record(self, verb: str, line: str, result: Result) -> None:
+        """Journal an accepted command (what redoes it), then count it as accepted."""
+        if verb == "save":
+            return  # it changed nothing here, and a replay must never write a file
+        redo = result.replay if result.replay is not None else [line.strip()]
+        if self._collect is not None:
+            self._collect.extend(redo)
             return
-        if self._loading is not None:
-            self._loading.append(line.strip())
-            return
-        self.accepted.append(line.strip())
         if self.journal is not None:
-            self.journal.append(line)
+            record: dict = {"c": line.strip()}
+            if redo != [line.strip()]:
+                record["r"] = redo
+            self.journal.append([record])
+        self.accepted.extend(redo)
 
-    def resume(self, lines: list[tuple[int, str]]) -> list[str]:
-        """Replay a journal's commands; the problems found (normally none)."""
+    def mark(self) -> Mark:
+        """The point to come back to, in O(1)."""
+        return Mark(self.machine.snapshot(), self.radix, self.last, self.last_path,
+                    len(self.accepted))
+
+    def _restore(self, mark: Mark) -> None:
+        """Back to ``mark`` in memory (nothing journaled); a no-op when nothing changed."""
+        now = self.machine.snapshot()
+        if now.history is not mark.machine.history or now.length != mark.machine.length:
+            self.machine.restore(mark.machine)
+        self.radix, self.last, self.last_path = mark.radix, mark.last, mark.last_path
+        del self.accepted[mark.accepted:]
+
+    def rewind(self, mark: Mark) -> None:
+        """Go back to ``mark`` for good (a lesson step back), journaled so that --resume
+        goes back too; EngineError, and nothing changed, if the journal cannot be written."""
+        if self.journal is not None:
+            try:
+                self.journal.append([{"keep": mark.accepted}])
+            except JournalError as e:
+                raise EngineError(f"not done: the session journal {e.filename} could not "
+                                  f"be written ({e.strerror}); nothing changed") from None
+        self.machine.restore(mark.machine)  # always, so that the panes redraw
+        self.radix, self.last, self.last_path = mark.radix, mark.last, mark.last_path
+        del self.accepted[mark.accepted:]
+
+    def resume(self, commands: list[tuple[int, str]]) -> list[str]:
+        """Replay a journal's commands into this session; what was refused this time.
+
+        The commands that are accepted again become this session's, and its own journal
+        gets them as one write.
+        """
         problems = []
-        journal, self.journal = self.journal, None
+        self.replaying, self._collect = "resume", []
         try:
-            for n, text in lines:
+            for n, text in commands:
                 r = self.execute(text)
                 if r is not None and not r.ok:
-                    problems.append(f"line {n}: {r.error}")
+                    problems.append(f"line {n}: `{text}` was refused this time, so it is "
+                                    f"left out: {r.error}")
+            done = self._collect
         finally:
-            self.journal = journal
+            self.replaying, self._collect = None, None
+        if self.journal is not None:
+            try:
+                self.journal.append([{"c": text} for text in done])
+            except JournalError as e:
+                problems.append(f"the new journal could not be written ({e.strerror}); "
+                                "this session will not be resumable")
+                self.journal.close()
+                self.journal = None
+        self.accepted.extend(done)
         return problems
 
     def status(self) -> dict:
@@ -200,7 +284,11 @@ class Session:
 
 
 def check_words(cmd: Command, w: Words) -> None:
-    """Arity and option names, before the command looks at the values."""
+    """Arity, switches and option names, before the command looks at the values."""
+    for name in w.switches:
+        if name not in cmd.switches:
+            accepted = " ".join(f"--{n}" for n in cmd.switches) or "none"
+            raise ParseError(f"{cmd.name}: unknown switch --{name} (accepts {accepted})")
     known = {o.key: o for o in cmd.options}
     for key, values in w.options.items():
         opt = known.get(key)
@@ -575,15 +663,16 @@ def run_sections(s: Session, w: Words) -> Result:
                 lines.append(f"    section {nr}: subsection_map {bits:#x} (RAM in "
                              f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M; "
                              "early section, so pfn_valid() holds for all of it)")
-    table = {str(nr): [r.name for r in slot] for nr, slot in sorted(st.table.slots.items())}
-    if table:
-        first = list(table.items())
-        lines.append(f"section table (device ranges): {len(table)} slot(s)")
-        for nr, names in first[:8]:
-            lines.append(f"  {nr}: {', '.join(names)}")
-        if len(first) > 8:
-            lines.append(f"  … {len(first) - 8} more")
-    return ok("sections", "", {"runs": runs, "device_slots": table}, lines, {})
+    device = [{"first": lo, "last": hi, "ranges": list(names)}
+              for lo, hi, names in st.table.runs()]  # O(ranges), however many sections
+    if device:
+        slots = sum(d["last"] - d["first"] + 1 for d in device)
+        lines.append(f"section table (device ranges): {slots} slot(s) in {len(device)} run(s)")
+        for d in device[:8]:
+            lines.append(f"  {d['first']}..{d['last']}: {', '.join(d['ranges'])}")
+        if len(device) > 8:
+            lines.append(f"  … {len(device) - 8} more run(s)")
+    return ok("sections", "", {"runs": runs, "device_runs": device}, lines, {})
 
 
 def run_rcu(s: Session, w: Words) -> Result:
@@ -712,50 +801,53 @@ def run_explain(s: Session, w: Words) -> Result:
               lines, {})
 
 
+MAX_LOAD_BYTES = 1 << 20
+"""`load` reads scripts of at most this size (`pfnconsole run` takes any size)."""
+MAX_LOAD_COMMANDS = 10_000
+"""… and at most this many commands, so that one `load` stays about a second long."""
+
+
 def run_save(s: Session, w: Words) -> Result:
-    import os
-    from pathlib import Path
+    from .files import write_file
     path = Path(w.args[0]).expanduser()
+    if s.replaying is not None:
+        return ok("save", f"save {path}", {"path": str(path), "commands": 0, "written": False},
+                  [f"not written: `save` inside {s.replaying} writes no file"],
+                  {"path": str(path)})
     body = "# pfnconsole session: `pfnconsole run FILE` or `load FILE` replays it\n" + \
         "".join(line + "\n" for line in s.accepted)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ParseError(f"save: cannot write {path}: {e.strerror}") from None
-    return ok("save", f"save {path}", {"path": str(path), "commands": len(s.accepted)},
+    write_file(os.path.expanduser(w.args[0]), body.encode("utf-8", errors="replace"),
+               force="force" in w.switches)
+    return ok("save", f"save {path}", {"path": str(path), "commands": len(s.accepted),
+                                       "written": True},
               [f"wrote {len(s.accepted)} command(s) to {path}"], {"path": str(path)})
 
 
 def run_load(s: Session, w: Words) -> Result:
-    from pathlib import Path
-
     from .journal import read_commands
+    if s.replaying is not None:
+        raise ParseError(f"load: not run inside {s.replaying}: a script cannot load "
+                         "another script (put that script's lines in its place)")
     path = s.resolve(w.args[0])
-    try:
-        if path.stat().st_size > 64 << 20:
-            raise ParseError(f"load: {path} is over 64 MiB")
-        lines = read_commands(path)
-    except OSError as e:
-        raise ParseError(f"load: cannot read {path}: {e.strerror}") from None
-    token = s.machine.snapshot()
-    saved = (s.radix, s.last, s.last_path)
-    s._loading = []
+    lines = read_commands(path, MAX_LOAD_BYTES, "load")
+    if len(lines) > MAX_LOAD_COMMANDS:
+        raise ParseError(f"load: {path} holds {len(lines)} commands; load takes at most "
+                         f"{MAX_LOAD_COMMANDS} (`pfnconsole run {path}` takes any number)")
+    mark = s.mark()
+    s.replaying, s._collect = f"load {path}", []
     try:
         for n, text in lines:
             r = s.execute(text)
             if r is not None and not r.ok:
-                s.machine.restore(token)
-                s.radix, s.last, s.last_path = saved
+                s._restore(mark)
                 raise ParseError(f"{path}:{n}: error: {r.error} (nothing was loaded)")
-        done = s._loading
+        ran = s._collect
     finally:
-        s._loading = None
-    for text in done:
-        s._record("", text)
-    return ok("load", f"load {path}", {"path": str(path), "commands": len(lines)},
-              [f"ran {len(lines)} command(s) from {path}"], {"path": str(path)})
+        s.replaying, s._collect = None, None
+    res = ok("load", f"load {path}", {"path": str(path), "commands": len(lines)},
+             [f"ran {len(lines)} command(s) from {path}"], {"path": str(path)})
+    res.replay = ran
+    return res
 
 
 def run_help(s: Session, w: Words) -> Result:
@@ -907,21 +999,26 @@ _COMMANDS = [
             "hex and input keeps its own syntax (0x for hex).",
             ("set radix 10", "set radix 16", "set"), run_set,
             (Param("NAME", "setting", optional=True), Param("VALUE", "radix", optional=True))),
-    Command("save", S, "write this session's commands to a script", "save FILE",
+    Command("save", S, "write this session's commands to a script", "save [--force] FILE",
             "Every accepted command so far, one a line; `load FILE` or `pfnconsole run FILE`\n"
-            "replays it. The file is replaced atomically.",
-            ("save /tmp/pfn-session.pfn",), run_save, (Param("FILE", "word"),)),
+            "replays it. Writes regular files only, never through a symbolic link; an\n"
+            "existing file is replaced (atomically) only with --force. Inside a replay\n"
+            "(load, a lesson, --resume) it writes nothing.",
+            ("save --force /tmp/pfn-session.pfn",), run_save, (Param("FILE", "word"),),
+            switches=("force",)),
     Command("load", S, "replay a script into this session, all or nothing", "load FILE",
             "Runs each line of FILE as a command. If one fails, the machine goes back to\n"
-            "how it was before `load` and the error names the file and line.",
-            ("save /tmp/pfn-session.pfn", "reset", "load /tmp/pfn-session.pfn"), run_load,
+            "how it was before `load` and the error names the file and line. FILE must be\n"
+            f"a regular file of at most {MAX_LOAD_BYTES >> 20} MiB and {MAX_LOAD_COMMANDS} commands; "
+            "a script\ncannot load another one.",
+            ("save --force /tmp/pfn-session.pfn", "reset", "load /tmp/pfn-session.pfn"), run_load,
             (Param("FILE", "word"),), mutates=True),
     Command("undo", S, "take back the last change", "undo",
             "Restores the whole machine as it was before the last command that changed it.",
-            ("undo",), run_undo),
+            ("undo",), run_undo, mutates=True),
     Command("reset", S, "rebuild the current machine empty", "reset",
             "Same arch and memory, no ranges, no readers; undo brings the old state back.",
-            ("reset",), run_reset),
+            ("reset",), run_reset, mutates=True),
     Command("help", S, "list commands, or show one in detail", "help [CMD]",
             "With a command name: NAME, SYNOPSIS, DESCRIPTION and EXAMPLES.",
             ("help", "help kmap"), run_help, (Param("CMD", "command", optional=True),)),

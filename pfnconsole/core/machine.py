@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from . import events as ev
 from .arch import U64, ArchProfile, arch_profile, parse_kver, DEFAULT_KVER
@@ -202,6 +202,7 @@ class Identity:
 
 
 def _build_state(spec: MachineSpec) -> State:
+    from .physmap import ram_end
     if spec.memmodel not in ("vmemmap", "sparse"):
         raise EngineError(f"memmodel={spec.memmodel!r}: use vmemmap or sparse")
     if not 1 <= spec.cpus <= 64:
@@ -209,19 +210,38 @@ def _build_state(spec: MachineSpec) -> State:
     kver = parse_kver(spec.kver) if spec.kver else DEFAULT_KVER
     arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
                         struct_page_size=spec.struct_page)
+    limit = 1 << arch.max_physmem_bits
+    hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
+    beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "
+              f"physical address {limit - 1:#x}){hint}")
     if spec.e820 is not None:
         physmap = physmap_from_ranges(spec.e820)
     else:
-        physmap = default_physmap(spec.ram, spec.pmem, low_layout=spec.arch.startswith("x86_64"))
-    if physmap.top > 1 << arch.max_physmem_bits:
-        raise EngineError(
-            f"the memory map reaches {physmap.top - 1:#x}, beyond MAX_PHYSMEM_BITS="
-            f"{arch.max_physmem_bits} on {arch.name}"
-            + ("; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""))
+        # refuse before building: RAM is rounded down to pages, which would hide a last
+        # partial page beyond the limit
+        low_layout = spec.arch.startswith("x86_64")
+        need = ram_end(spec.ram, low_layout=low_layout)
+        if need > limit:
+            raise EngineError(f"ram={spec.ram:#x} needs physical memory up to {need - 1:#x}, "
+                              + beyond)
+        for start, size in spec.pmem or ():
+            if size > 0 and start + size > limit:  # carve() words the other refusals
+                raise EngineError(f"pmem={size:#x}@{start:#x} ends at {start + size - 1:#x}, "
+                                  + beyond)
+        physmap = default_physmap(spec.ram, spec.pmem, low_layout=low_layout)
+    if physmap.top > limit:
+        raise EngineError(f"the memory map reaches {physmap.top - 1:#x}, " + beyond)
     sparse = SparseMem(arch, physmap, kver=kver, vmemmap=spec.memmodel == "vmemmap")
     return State(spec=spec, arch=arch, kver=kver, physmap=physmap, sparse=sparse,
                  memmap=MemMap(), kmap=KmapList([]), ranges={}, table=SectionTable(arch),
                  rcu=Rcu(ncpus=spec.cpus), next_base=arch.vmalloc_base)
+
+
+class Snapshot(NamedTuple):
+    """What ``Machine.snapshot()`` returns: a prefix of the operation history."""
+
+    history: list[tuple[str, tuple, dict]]
+    length: int
 
 
 class Machine:
@@ -274,14 +294,20 @@ class Machine:
     def history_len(self) -> int:
         return len(self._history)
 
-    def snapshot(self) -> int:
-        """A token for ``restore``: the number of operations applied so far."""
-        return len(self._history)
+    def snapshot(self) -> Snapshot:
+        """A token for ``restore``, in O(1): the history list and how much of it counts.
 
-    def restore(self, token: int) -> None:
-        if not 0 <= token <= len(self._history):
-            raise EngineError(f"no snapshot {token}")
-        self._replay(self._history[:token])
+        The history is only ever appended to in place; undo and restore replace it with a
+        new list, so the first ``length`` entries of a snapshot's list never change and it
+        stays valid after any later undo, restore or rebuild.
+        """
+        return Snapshot(self._history, len(self._history))
+
+    def restore(self, token: Snapshot) -> None:
+        """Put the machine back exactly as it was when ``token`` was taken."""
+        if not isinstance(token, Snapshot) or not 0 <= token.length <= len(token.history):
+            raise EngineError(f"not a snapshot: {token!r}")
+        self._replay(token.history[:token.length])
         self._notify(ev.Restored("restore"))
 
     def undo(self) -> str:
@@ -367,12 +393,11 @@ class Machine:
 
     def _e820_warnings(self, start: int, end: int) -> list[str]:
         out = []
-        kinds = {r.type for r in self.state.physmap.ranges if r.start <= end and r.end >= start}
-        if E820Type.RAM in kinds:
+        met = self.state.physmap.overlapping(start, end)
+        if any(r.type is E820Type.RAM for r in met):
             out.append("overlaps usable RAM: those pfns have struct pages, and a PFN_DEV "
                        "__pfn_t for them bypasses the memmap (the 2015 code does not check)")
-        covered = sum(min(end, r.end) - max(start, r.start) + 1
-                      for r in self.state.physmap.ranges if r.start <= end and r.end >= start)
+        covered = sum(min(end, r.end) - max(start, r.start) + 1 for r in met)
         if covered < end - start + 1:
             out.append("part of the range is not in the e820 map (a hole)")
         return out
@@ -689,7 +714,7 @@ class Machine:
         if {n for _, n in s.phys_index.items.values()} != alive or \
                 {n for _, n in s.kva_index.items.values()} != alive:
             bad.append("the overlap indexes and the ranges not yet freed disagree")
-        tabled = {r.name for slot in s.table.slots.values() for r in slot}
+        tabled = {r.name for r in s.table.ranges}  # O(ranges), never per section
         if tabled != listed:
             bad.append(f"list {sorted(listed)} and section table {sorted(tabled)} disagree")
         for m in s.mappings.values():
@@ -712,7 +737,7 @@ class Machine:
             "spec": repr(s.spec),
             "list": [(r.name, r.start, r.end, r.base) for r in s.kmap.nodes],
             "ranges": sorted((r.name, r.state, r.gp, r.seq) for r in s.ranges.values()),
-            "table": sorted((nr, [r.name for r in v]) for nr, v in s.table.slots.items()),
+            "table": [(r.name, r.start, r.end) for r in s.table.ranges],  # O(ranges)
             "rcu": [s.rcu.cpu_readers, sorted(s.rcu.readers),
                     sorted((g.id, sorted(g.waiting_cpus)) for g in s.rcu.gps.values()),
                     s.rcu.next_reader, s.rcu.next_gp, s.rcu.completed],

@@ -6,6 +6,7 @@ Ranges are inclusive ``[start, end]`` like ``struct resource`` and the e820 prin
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -134,6 +135,15 @@ class PhysMap:
                 return r
         return None
 
+    def overlapping(self, start: int, end: int) -> tuple[MemRange, ...]:
+        """The entries that meet physical ``[start, end]`` (inclusive), in order.
+
+        O(log n + k): the entries are sorted and disjoint, so their ends are sorted too.
+        """
+        i = bisect_left(self.ranges, start, key=_end_of)
+        j = bisect_right(self.ranges, end, key=_start_of)
+        return self.ranges[i:j]
+
     def of_type(self, *types: E820Type) -> tuple[MemRange, ...]:
         return tuple(r for r in self.ranges if r.type in types)
 
@@ -145,6 +155,25 @@ class PhysMap:
     def top(self) -> int:
         """One past the highest physical address described."""
         return self.ranges[-1].end + 1 if self.ranges else 0
+
+
+def _start_of(r: MemRange) -> int:
+    return r.start
+
+
+def _end_of(r: MemRange) -> int:
+    return r.end
+
+
+def ram_end(ram: int, *, low_layout: bool = True) -> int:
+    """One past the highest physical byte (``phys_addr_t``) ``ram`` bytes of RAM would
+    need in default_physmap(), before its last partial page is dropped.
+
+    With the PC low layout RAM above 3 GiB continues at 4 GiB, past the PCI hole.
+    """
+    if low_layout and ram > LOW_RAM_SPAN:
+        return FOUR_G + ram - LOW_RAM_SPAN
+    return ram
 
 
 def default_physmap(ram: int = 16 * GiB, pmem: tuple[tuple[int, int], ...] | None = None,
@@ -217,11 +246,12 @@ def physmap_from_ranges(ranges: tuple[tuple[int, int, int], ...]) -> PhysMap:
     """A map from explicit (start, end inclusive, type) entries, as a boot log prints them.
 
     Later entries win where they overlap earlier ones (the kernel prints updates after the
-    firmware's map); an unknown type number is refused.
+    firmware's map); an unknown type number is refused.  Each entry costs O(log n) plus
+    what it covers, so a log's thousands of lines stay cheap.
     """
     if not ranges:
         raise EngineError("no memory ranges given")
-    table = PhysMap(())
+    table: list[MemRange] = []
     for start, end, type_ in ranges:
         try:
             t = E820Type(type_)
@@ -229,20 +259,20 @@ def physmap_from_ranges(ranges: tuple[tuple[int, int, int], ...]) -> PhysMap:
             raise EngineError(f"e820 type {type_} is not one the model knows") from None
         if end < start or start < 0:
             raise EngineError(f"range {start:#x}-{end:#x} ends before it starts")
-        table = _overlay(table, MemRange(start, end, t))
-    return table
+        _overlay(table, MemRange(start, end, t))
+    return PhysMap(tuple(table))
 
 
-def _overlay(table: PhysMap, new: MemRange) -> PhysMap:
-    out: list[MemRange] = []
-    for r in table.ranges:
-        if r.end < new.start or r.start > new.end:
-            out.append(r)
-            continue
-        if r.start < new.start:
-            out.append(MemRange(r.start, new.start - 1, r.type))
-        if r.end > new.end:
-            out.append(MemRange(new.end + 1, r.end, r.type))
-    out.append(new)
-    out.sort(key=lambda r: r.start)
-    return PhysMap(tuple(out))
+def _overlay(table: list[MemRange], new: MemRange) -> None:
+    """Put ``new`` into the sorted, disjoint ``table``, cutting back what it covers."""
+    if not table or table[-1].end < new.start:  # a log's map comes in order
+        table.append(new)
+        return
+    i = bisect_left(table, new.start, key=_end_of)   # first entry ending at or after it
+    j = bisect_right(table, new.end, key=_start_of)  # entries [i, j) meet it
+    pieces = [new]
+    if i < j and table[i].start < new.start:
+        pieces.insert(0, MemRange(table[i].start, new.start - 1, table[i].type))
+    if i < j and table[j - 1].end > new.end:
+        pieces.append(MemRange(new.end + 1, table[j - 1].end, table[j - 1].type))
+    table[i:j] = pieces

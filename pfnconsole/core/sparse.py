@@ -4,13 +4,17 @@ Mirrors include/linux/mmzone.h and mm/sparse.c (kernel-facts.md §4): SPARSEMEM_
 roots allocated on demand, ``section_mem_map`` holding the coded mem_map with flag bits in
 its low bits, and ``pfn_to_page`` for SPARSEMEM_VMEMMAP and for classic SPARSEMEM.
 
-Storage is lazy: one ``array('Q')`` of SECTIONS_PER_ROOT words per allocated root, filled
-by slices, and no per-page objects at all.  A 64 TiB machine costs a few MB.
+Storage is lazy: the present sections are kept as runs (consecutive sections sharing one
+``section_mem_map`` word), and a section's word, or whether its root page is allocated, is
+computed from them by binary search.  Nothing is stored per root, per section or per page,
+so a machine at any MAX_PHYSMEM_BITS costs O(e820 ranges).
 """
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntFlag
 from typing import Iterator
@@ -123,10 +127,14 @@ class SparseMem:
         self.arch = arch
         self.era = section_era(kver)
         self.vmemmap = vmemmap
-        self.roots: dict[int, array] = {}
-        """mem_section[root] -> SECTIONS_PER_ROOT section_mem_map words (0 = absent)."""
         self.runs: list[SectionRun] = []
+        """The present sections, sorted and disjoint (separated by absent sections)."""
+        self._run_firsts: list[int] = []
+        self._root_spans: list[tuple[int, int]] = []
+        """Allocated roots as sorted, disjoint [first, last] root-number intervals."""
         self._build(physmap)
+        self.roots = SectionRoots(self)
+        """mem_section[root] for the allocated roots (a lazy read-only mapping)."""
 
     # --- the kernel's macros ------------------------------------------------------------
     def pfn_to_section_nr(self, pfn: int) -> int:
@@ -152,14 +160,10 @@ class SparseMem:
 
     def nr_to_section(self, nr: int) -> MemSection | None:
         """__nr_to_section(): None when the root is beyond NR_SECTION_ROOTS or unallocated."""
-        spr = self.arch.sections_per_root
-        root, idx = divmod(nr, spr) if nr >= 0 else (-1, 0)
-        if root < 0 or root >= self.arch.nr_section_roots:
+        word = self.section_mem_map(nr)
+        if word is None:
             return None
-        words = self.roots.get(root)
-        if words is None:
-            return None
-        word = words[idx]
+        root, idx = divmod(nr, self.arch.sections_per_root)
         flags = SectionFlags(word & ~self.era.map_mask & 0x1F)
         coded = word & self.era.map_mask
         return MemSection(
@@ -169,6 +173,26 @@ class SparseMem:
             start_pfn=self.section_nr_to_pfn(nr),
             early=self._early(nr, flags),
         )
+
+    def section_mem_map(self, nr: int) -> int | None:
+        """``__nr_to_section(nr)->section_mem_map`` (``unsigned long``), or None for NULL.
+
+        NULL when ``nr`` is negative, its root is beyond NR_SECTION_ROOTS or the root page
+        was never allocated; 0 for an absent section in an allocated root.  O(log runs).
+        """
+        root = nr // self.arch.sections_per_root
+        if nr < 0 or root >= self.arch.nr_section_roots or not self.root_allocated(root):
+            return None
+        i = bisect_right(self._run_firsts, nr) - 1
+        if i >= 0 and nr <= self.runs[i].last:
+            return self.runs[i].word
+        return 0
+
+    def root_allocated(self, root: int) -> bool:
+        """Did sparse_index_init() allocate ``mem_section[root]`` (a present section in it)?"""
+        spans = self._root_spans
+        i = bisect_right(spans, root, key=_first) - 1
+        return i >= 0 and root <= spans[i][1]
 
     def _early(self, nr: int, flags: SectionFlags) -> bool:
         if self.era.flags & F.IS_EARLY:
@@ -186,11 +210,10 @@ class SparseMem:
         nr = pfn >> self.arch.pfn_section_shift
         if nr >= self.arch.nr_mem_sections:
             return False
-        root, idx = divmod(nr, self.arch.sections_per_root)
-        words = self.roots.get(root)  # __nr_to_section(): NULL for an unallocated root
-        if words is None:
+        word = self.section_mem_map(nr)  # __nr_to_section(): NULL for an unallocated root
+        if word is None:
             return False
-        flags = words[idx] & ~self.era.map_mask
+        flags = word & ~self.era.map_mask
         if not flags & F.HAS_MEM_MAP:  # valid_section()
             return False
         return self._early(nr, SectionFlags(flags & 0x1F))  # subsection maps not modelled
@@ -263,25 +286,30 @@ class SparseMem:
                 mem_map = arch.page_offset + buffer + k * mb
             word = self.sparse_encode_mem_map(mem_map, first) | flags
             self.runs.append(SectionRun(first, last, word))
-            self._fill(first, last, word)
+            self._run_firsts.append(first)
+            self._allocate_roots(first, last)
             k += last - first + 1
 
-    def _fill(self, first: int, last: int, word: int) -> None:
+    def _allocate_roots(self, first: int, last: int) -> None:
+        """sparse_index_init() for sections first..last: note the roots they need."""
         spr = self.arch.sections_per_root
-        nr = first
-        while nr <= last:
-            root, idx = divmod(nr, spr)
-            words = self.roots.get(root)
-            if words is None:
-                words = self.roots[root] = array("Q", bytes(8 * spr))
-            n = min(last - nr + 1, spr - idx)
-            words[idx:idx + n] = array("Q", [word]) * n
-            nr += n
+        lo, hi = first // spr, last // spr
+        spans = self._root_spans
+        if spans and lo <= spans[-1][1] + 1:  # runs come in order: merge with the last span
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
 
     # --- summaries -----------------------------------------------------------------------
     @property
     def nr_present(self) -> int:
+        """Present sections (those with SECTION_MARKED_PRESENT)."""
         return sum(run.last - run.first + 1 for run in self.runs)
+
+    @property
+    def nr_roots_allocated(self) -> int:
+        """How many ``mem_section[root]`` pages sparse_index_init() allocated."""
+        return sum(hi - lo + 1 for lo, hi in self._root_spans)
 
     def iter_runs(self) -> Iterator[SectionRun]:
         return iter(self.runs)
@@ -290,12 +318,54 @@ class SparseMem:
         """Bitmap of the section's 2 MiB subsections that hold RAM (subsection_map_init)."""
         arch = self.arch
         base = nr << arch.section_size_bits
+        end = base + (1 << arch.section_size_bits) - 1
+        n = arch.subsections_per_section
         bits = 0
-        for i in range(arch.subsections_per_section):
-            lo = base + (i << SUBSECTION_SHIFT)
-            hi = lo + (1 << SUBSECTION_SHIFT) - 1
-            for r in physmap.ranges:
-                if r.type.is_ram and r.start <= hi and r.end >= lo:
-                    bits |= 1 << i
-                    break
+        for r in physmap.overlapping(base, end):
+            if r.type.is_ram:
+                lo = (max(r.start, base) - base) >> SUBSECTION_SHIFT
+                hi = min((min(r.end, end) - base) >> SUBSECTION_SHIFT, n - 1)
+                bits |= ((1 << (hi - lo + 1)) - 1) << lo
         return bits
+
+
+def _first(span: tuple[int, int]) -> int:
+    return span[0]
+
+
+class SectionRoots(Mapping):
+    """``mem_section[]`` under SPARSEMEM_EXTREME: root number -> its page of words.
+
+    Read-only and lazy: ``len()`` and ``in`` come from the runs, and a root's
+    SECTIONS_PER_ROOT ``section_mem_map`` words (``array('Q')``, 0 = absent) are only built
+    when that one root is indexed.
+    """
+
+    def __init__(self, sparse: SparseMem) -> None:
+        self._sparse = sparse
+
+    def __len__(self) -> int:
+        return self._sparse.nr_roots_allocated
+
+    def __contains__(self, root: object) -> bool:
+        return isinstance(root, int) and self._sparse.root_allocated(root)
+
+    def __iter__(self) -> Iterator[int]:
+        for lo, hi in self._sparse._root_spans:
+            yield from range(lo, hi + 1)
+
+    def __getitem__(self, root: int) -> array:
+        if root not in self:
+            raise KeyError(root)
+        sp = self._sparse
+        spr = sp.arch.sections_per_root
+        first = root * spr
+        words = array("Q", bytes(8 * spr))
+        for i in range(max(bisect_right(sp._run_firsts, first) - 1, 0), len(sp.runs)):
+            run = sp.runs[i]
+            if run.first >= first + spr:
+                break
+            lo, hi = max(run.first, first), min(run.last, first + spr - 1)
+            if lo <= hi:
+                words[lo - first:hi - first + 1] = array("Q", [run.word]) * (hi - lo + 1)
+        return words

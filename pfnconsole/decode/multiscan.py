@@ -24,7 +24,8 @@ through every line that may continue the one above.
 
 Hyperscan reads bytes: a block is scanned as ASCII with every other character turned
 into ``?`` (a blank if it is one), so offsets stay the same and no anchor is lost.
-A block holding a line longer than `LIMIT_LINE` (it is cut before gluing) goes to
+A block holding a line longer than `LIMIT_LINE` (it is cut before gluing; `skim.blocks_of`
+cuts every line it hands out, so only a block made by hand can hold one) goes to
 `skim.Interest`, and so does everything when a pattern does not compile, when the
 ``hyperscan`` package is not installed (it is a dependency where wheels exist: x86_64
 Linux and Windows, macOS) or with ``PFNCONSOLE_SCAN=re``.

@@ -32,9 +32,11 @@ from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .clean import UNMARKED, Joiner
+from .model import LIMIT_LINE
 
 BLOCK = 1 << 18
-"""Characters read at a time, 256 Ki (a block ends at a newline; a longer line grows it)."""
+"""Characters read at a time, 256 Ki (a block ends at a newline, so it may hold up to
+`LIMIT_LINE` more: the start of the line the previous read ended inside)."""
 
 _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 """Characters `str.splitlines` breaks a line at, besides the newline."""
@@ -118,39 +120,72 @@ def may_continue(text: str, start: int) -> bool:
     return UNMARKED.match(text, start - 1) is not None
 
 
+def cut_long_lines(block: str, limit: int = LIMIT_LINE) -> str:
+    """``block`` with every line cut to its first ``limit`` characters (`clean_line`
+    reads no further).  Cheap when no line is that long: a line longer than ``limit``
+    holds a whole aligned window of ``limit // 2`` characters without a newline."""
+    step = max(limit // 2, 1)
+    for at in range(0, len(block) - step + 1, step):
+        if block.find("\n", at, at + step) < 0:
+            return "\n".join(line[:limit] for line in block.split("\n"))
+    return block
+
+
+def _cut_lines(chunks: Iterable[str], limit: int = LIMIT_LINE) -> Iterator[str]:
+    """Blocks of whole lines from chunks of text, every line cut to ``limit`` characters.
+
+    The rest of a longer line is dropped chunk by chunk as it streams past, so memory
+    stays within one chunk and ``limit`` characters, however long the line.
+    """
+    head = ""  # the start of the line the last chunk ended inside, at most limit long
+    for chunk in chunks:
+        cut = chunk.rfind("\n")
+        if cut < 0:
+            head += chunk[:limit - len(head)]
+            continue
+        yield cut_long_lines(head + chunk[:cut + 1], limit)
+        head = chunk[cut + 1:cut + 1 + limit]
+    if head:
+        yield head
+
+
+def _plain_breaks(chunks: Iterable[str]) -> Iterator[str]:
+    """Chunks with every line break `str.splitlines` knows turned into one newline."""
+    held = ""  # a "\r" that ended a chunk: a "\n" opening the next one is the same break
+    for chunk in chunks:
+        chunk, held = held + chunk, ""
+        if _ODD_BREAKS.search(chunk):
+            if chunk.endswith("\r"):
+                chunk, held = chunk[:-1], "\r"
+            chunk = _ODD_BREAKS.sub("\n", chunk.replace("\r\n", "\n"))
+        yield chunk
+    if held:
+        yield "\n"
+
+
 def blocks_of_text(text: str, size: int = BLOCK) -> Iterator[str]:
-    """Blocks of whole lines, split the way `str.splitlines` splits ``text``."""
-    if _ODD_BREAKS.search(text):
-        text = "\n".join(text.splitlines())
-    start, end = 0, len(text)
-    while start < end:
-        cut = text.find("\n", min(start + size, end) - 1)
-        stop = end if cut < 0 else cut + 1
-        yield text[start:stop]
-        start = stop
+    """Blocks of whole lines, split the way `str.splitlines` splits ``text``, each line
+    cut to `LIMIT_LINE` characters; no copy of ``text`` is made beyond one block."""
+    chunks = (text[at:at + size] for at in range(0, len(text), size))
+    yield from _cut_lines(_plain_breaks(chunks))
 
 
 def _blocks_of_file(f, size: int) -> Iterator[str]:
-    carry = ""
-    while True:
-        chunk = f.read(size)
-        if not chunk:
-            break
-        cut = chunk.rfind("\n")
-        if cut < 0:
-            carry += chunk
-            continue
-        yield carry + chunk[:cut + 1]
-        carry = chunk[cut + 1:]
-    if carry:
-        yield carry
+    return _cut_lines(iter(lambda: f.read(size), ""))
+
+
+def _capped(line: str) -> str:
+    """One line given as a string, cut to `LIMIT_LINE` characters (its newline kept)."""
+    return line[:LIMIT_LINE] + ("\n" if line.endswith("\n") else "")
 
 
 def blocks_of(lines: Iterable[str], size: int = BLOCK) -> Iterator[str | Sequence[str]]:
     """Blocks of text from a file (read in chunks) or any iterable of lines.
 
-    A batch of lines that cannot be joined without changing where lines break (an
-    element holding a newline inside it) is passed on as the list it is.
+    Every line is cut to `LIMIT_LINE` characters (`clean.clean_line` reads no further),
+    a file's as it is read.  A batch of lines that cannot be joined without changing
+    where lines break (an element holding a newline inside it) is passed on as the
+    list it is.
     """
     if hasattr(lines, "read"):
         yield from _blocks_of_file(lines, size)
@@ -160,6 +195,8 @@ def blocks_of(lines: Iterable[str], size: int = BLOCK) -> Iterator[str | Sequenc
         batch = list(islice(it, 1024))
         if not batch:
             return
+        if max(map(len, batch)) > LIMIT_LINE:
+            batch = [_capped(e) if len(e) > LIMIT_LINE else e for e in batch]
         joined = "".join(batch)
         newlines = joined.count("\n")
         if newlines == 0:

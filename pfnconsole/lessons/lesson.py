@@ -89,8 +89,14 @@ class Lesson:
     steps: tuple[Step, ...] = field(default_factory=tuple)
 
 
-def parse_value(text: str, where: tuple[str, int]):
+MAX_DEPTH = 16
+"""How deeply lists in an expect value may nest."""
+
+
+def parse_value(text: str, where: tuple[str, int], depth: int = 0):
     """A value in an expect line: numbers with sizes, JSON literals, quoted or bare words."""
+    if depth > MAX_DEPTH:
+        raise LessonError(*where, f"lists nest more than {MAX_DEPTH} deep")
     text = text.strip()
     if not text:
         raise LessonError(*where, "an expectation needs a value after the operator")
@@ -108,7 +114,7 @@ def parse_value(text: str, where: tuple[str, int]):
         if not text.endswith("]"):
             raise LessonError(*where, f"a list must end with ]: {text}")
         inner = text[1:-1].strip()
-        return [parse_value(p, where) for p in _split_list(inner)] if inner else []
+        return [parse_value(p, where, depth + 1) for p in _split_list(inner)] if inner else []
     if text[0].isdigit():
         try:
             return parse_number(text)

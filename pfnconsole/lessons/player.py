@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..commands import Result, Session
-from .lesson import Expectation, Lesson, LessonError, parse_lesson
+from ..commands.table import Mark
+from ..commands.files import FileError, read_text
+from .lesson import MAX_LESSON_BYTES, Expectation, Lesson, LessonError, parse_lesson
 
 _MISSING = object()
 
@@ -31,12 +33,21 @@ def load(name: str) -> Lesson:
         stem = p.stem
         number, _, rest = stem.partition("-")
         if name in (stem, p.name, rest) or (name.isdigit() and int(name) == int(number)):
-            return parse_lesson(p.read_text(encoding="utf-8"), str(p), stem)
+            return parse_lesson(read_lesson(p), str(p), stem)
     path = Path(name)
-    if path.suffix == ".md" and path.is_file():
-        return parse_lesson(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    if path.suffix == ".md" and path.exists():
+        return parse_lesson(read_lesson(path), str(path))
     names = ", ".join(p.stem for p in list_lessons())
     raise LessonError(name, 0, f"no lesson {name!r}; lessons: {names}")
+
+
+def read_lesson(path: Path) -> str:
+    """A lesson file's text: a regular file of at most MAX_LESSON_BYTES (a little more is
+    read, so that parse_lesson can say how big it is)."""
+    try:
+        return read_text(path, MAX_LESSON_BYTES + 1, "lesson")
+    except FileError as e:
+        raise LessonError(str(path), 0, str(e)) from None
 
 
 def lookup(data: object, path: str):
@@ -105,8 +116,8 @@ class Player:
         self.session = session or Session()
         self.session.base_dir = Path(lesson.path).resolve().parent  # logs/ beside the lesson
         self.done = 0
-        self._marks: list[int] = []
-        """Engine snapshot taken before each step that has run."""
+        self._marks: list[Mark] = []
+        """The session as it was before each step that has run."""
         self.outcomes: list[StepOutcome] = []
 
     @property
@@ -118,8 +129,18 @@ class Player:
         if self.finished:
             return None
         step = self.lesson.steps[self.done]
-        self._marks.append(self.session.machine.snapshot())
+        self._marks.append(self.session.mark())
         outcome = StepOutcome(self.done)
+        self.session.replaying = "a lesson"
+        try:
+            self._run_blocks(step, outcome)
+        finally:
+            self.session.replaying = None
+        self.done += 1
+        self.outcomes.append(outcome)
+        return outcome
+
+    def _run_blocks(self, step, outcome: StepOutcome) -> None:
         for block in step.blocks:
             block_results: list[Result] = []
             for line, text in block.commands:
@@ -139,15 +160,15 @@ class Player:
                 problem = check(exp, target)
                 if problem:
                     outcome.failures.append((exp.line, problem))
-        self.done += 1
-        self.outcomes.append(outcome)
-        return outcome
 
     def previous(self) -> bool:
-        """Undo the last step exactly (engine snapshot); False at the start."""
+        """Undo the last step exactly (the session as it was before it, journaled so that
+        --resume comes back to the same place); False at the start.  EngineError, and
+        nothing changed, if the journal cannot be written."""
         if not self._marks:
             return False
-        self.session.machine.restore(self._marks.pop())
+        self.session.rewind(self._marks[-1])
+        self._marks.pop()
         self.outcomes.pop()
         self.done -= 1
         return True

@@ -21,9 +21,11 @@ from textual.widgets import Footer, Header, Markdown, RichLog, Static, Tab, Tabs
 from .. import __version__
 from ..commands import COMMANDS, Result, Session
 from ..core import events as ev
+from ..core.errors import EngineError
 from ..highlight import PfnCommandLexer, PfnOutputLexer
 from . import log_text
 from .command_line import CommandLine
+from .confirm_screen import ConfirmScreen
 from .cost_pane import CostPane
 from .decoder_pane import DecoderPane
 from .memory_pane import MemoryPane
@@ -212,7 +214,19 @@ class PfnApp(App[None]):
             events = list(self._events)
             self._events.clear()  # the machine appends to this very list
             self._after(result, events)
+        else:
+            self._events.clear()  # a refusal changed nothing, so the panes stand
+            if result.cmd == "save" and result.data.get("exists"):
+                self._offer_replace(result.data["exists"])
         return result
+
+    def _offer_replace(self, path: str) -> None:
+        """`save` to an existing file: ask, and replace it only on yes (`save --force`)."""
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_line(f"save --force {path}")
+        self.push_screen(ConfirmScreen(f"{path} exists. Replace it with this session's "
+                                       "commands?"), answered)
 
     def log_text(self, text: str, lexer) -> None:
         self.query_one("#log", RichLog).write(
@@ -276,7 +290,12 @@ class PfnApp(App[None]):
         abi, _, kver = event.abi.partition(":")
         line = f"decode {event.text} abi={abi}" + (f" kver={kver}" if kver else "")
         r = self.session.query(line)
-        self.query_one(DecoderPane).show(r.ok, r.data, r.error)
+        if r.ok and "value" not in r.data:  # not a number: `decode` read it as log text
+            r = Result(cmd="decode", ok=False,
+                       error=f"{event.text!r} is not a value: type a number (0x100600004, "
+                             "1050112 or 4G); F4 decodes kernel log text")
+        if event.pane.is_attached:  # not when the request arrives as the app closes
+            event.pane.show(r.ok, r.data, r.error)
 
     # --- actions ---------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -309,7 +328,11 @@ class PfnApp(App[None]):
         self._lesson_forward(self.player.done)
 
     def action_lesson_back(self) -> None:
-        if not self.player or not self.player.previous():
+        try:
+            if not self.player or not self.player.previous():
+                return
+        except EngineError as e:  # the journal could not record the step back
+            self.log_text(f"error: {e}", _OUT)
             return
         self.log_text(f"lesson: back to step {self.player.done}", _OUT)
         self.refresh_all(machine=True)
@@ -319,7 +342,10 @@ class PfnApp(App[None]):
     def _lesson_goto(self, event: LessonPane.Goto) -> None:
         assert self.player
         if event.index < self.player.done:
-            self.player.run_to(event.index)
+            try:
+                self.player.run_to(event.index)
+            except EngineError as e:
+                self.log_text(f"error: {e}", _OUT)
             self.refresh_all(machine=True)
             self._show_lesson()
         else:
@@ -379,7 +405,6 @@ class PfnApp(App[None]):
             self.query_one(DecoderPane).set_value(value, "pfn_t:6.16")
             return
         from ..commands.logs import machine_from_text
-        from ..core.errors import EngineError
         arch = self.session.status()["arch"]
         try:
             result = machine_from_text(self.session, value, arch, "pasted log")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.suggester import Suggester
@@ -39,7 +39,7 @@ class CommandLine(Input):
     BINDINGS = [
         Binding("up", "history(-1)", "previous", show=False),
         Binding("down", "history(1)", "next", show=False),
-        Binding("tab", "complete", "complete", show=False, priority=True),
+        Binding("tab", "complete", "complete", show=False),
     ]
 
     class Run(Message):
@@ -67,10 +67,27 @@ class CommandLine(Input):
         if self.app.is_headless:
             self.cursor_blink = False  # steady snapshots and tests
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        line = event.value
+    async def _on_key(self, event: events.Key) -> None:
+        """Act on every key in the order it came, bound keys included.
+
+        Textual looks up a widget's own (non-priority) bindings only once the key has
+        bubbled up to the app, by which time the printable keys typed after it are already
+        in the line: a fast typist or a pasted burst would see Enter, Backspace or an arrow
+        take effect late, and commands merge or vanish.  So this line runs them here.
+        """
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority:
+                    event.stop()
+                    event.prevent_default()
+                    await self.run_action(binding.action)
+                    return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        """Enter: take the line and clear it at once, in key order, so that keys typed
+        ahead of the app land on the next line and every command reaches the engine."""
+        line = self.value
         self.value = ""
         self._pos = None
         if line.strip():

@@ -65,8 +65,9 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
 """
 
     class Request(Message):
-        def __init__(self, text: str, abi: str) -> None:
+        def __init__(self, pane: "DecoderPane", text: str, abi: str) -> None:
             super().__init__()
+            self.pane = pane
             self.text = text
             self.abi = abi
 
@@ -100,8 +101,8 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
     def _request(self) -> None:
         text = self.query_one("#decoder-value", Input).value.strip()
         if text:
-            self.post_message(self.Request(text, str(self.query_one("#decoder-abi",
-                                                                     Select).value)))
+            self.post_message(self.Request(self, text, str(self.query_one("#decoder-abi",
+                                                                           Select).value)))
 
     def show(self, ok: bool, data: dict, error: str | None) -> None:
         body = self.query_one("#decoder-body", Static)
