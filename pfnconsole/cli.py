@@ -128,15 +128,15 @@ def console_session(resume: str | bool | None = None) -> Session:
     try:
         session.journal = Journal(resumed=read.id if read else None)
     except OSError as e:
-        sys.stderr.write(f"pfnconsole: no journal ({sessions_dir()}: {e.strerror}); "
-                         "this session will not be resumable\n")
+        session.notices.append(f"no journal ({sessions_dir()}: {e.strerror}); this session "
+                               "will not be resumable")
     if read is not None:
-        for p in read.problems:
-            sys.stderr.write(f"pfnconsole: resume: {read.path}: {p}\n")
-        for p in session.resume(read.commands):
-            sys.stderr.write(f"pfnconsole: resume: {read.path}: {p}\n")
-        sys.stderr.write(f"pfnconsole: resumed session {read.id} "
-                         f"({len(session.accepted)} command(s))\n")
+        problems = read.problems + session.resume(read.commands)
+        session.notices += [f"resume: {read.path}: {p}" for p in problems]
+        session.notices.append(f"resumed session {read.id} ({len(session.accepted)} "
+                               "command(s))")
+    for text in session.notices:  # the console shows them again in its log
+        sys.stderr.write(f"pfnconsole: {text}\n")
     return session
 
 

@@ -259,6 +259,18 @@ def test_load_is_bounded(tmp_path):
         assert not r.ok and words in r.error, r.error
 
 
+def test_a_load_that_runs_too_long_is_taken_back(tmp_path, monkeypatch):
+    from pfnconsole.commands import table
+    monkeypatch.setattr(table, "MAX_LOAD_SECONDS", 0.0)
+    script = tmp_path / "slow.pfn"
+    script.write_text(f"{REGISTER}\ninfo\n")
+    s = Session()
+    before = s.machine.fingerprint()
+    r = s.execute(f"load {script}")
+    assert not r.ok and "still running after" in r.error and "line 1" in r.error
+    assert s.machine.fingerprint() == before and s.accepted == []
+
+
 def test_run_reads_an_endless_line_in_flat_memory():
     """`pfnconsole run -` fed one 64 MB line: a clear error, memory stays small."""
     code = textwrap.dedent("""\
@@ -426,6 +438,7 @@ def test_every_console_has_its_own_journal_and_none_is_moved(tmp_path, monkeypat
     assert [(x.commands, x.last) for x in found] == [(1, REGISTER), (1, "cpu 1")]
     newest = console_session("")
     assert newest.accepted == ["cpu 1"]
+    assert newest.notices == [f"resumed session {found[1].id} (1 command(s))"]
     back = console_session(found[0].id)
     assert back.accepted == [REGISTER] and list(back.machine.state.ranges) == ["pmem0"]
     assert first.journal.path.read_bytes() == first_bytes
@@ -559,3 +572,18 @@ def test_a_lesson_file_that_is_a_node_is_refused(tmp_path):
     with pytest.raises(LessonError) as e:
         load(str(tmp_path / "x.md"))
     assert "not a regular file" in str(e.value)
+
+
+async def test_the_console_says_what_resume_did(tmp_path, monkeypatch):
+    from textual.widgets import RichLog
+
+    from pfnconsole.cli import console_session
+    from pfnconsole.tui.app import PfnApp
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    first = console_session(None)
+    assert first.execute(REGISTER).ok
+    app = PfnApp(console_session(""))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        text = "\n".join(line.text for line in app.query_one("#log", RichLog).lines)
+    assert f"resumed session {first.journal.id} (1 command(s))" in text

@@ -8,6 +8,7 @@ parses its arguments, calls the engine and builds a ``Result``.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -119,6 +120,8 @@ class Session:
     writes nothing and `load` is refused, so a replay never reads or writes a script."""
     _collect: list[str] | None = None
     """While a `load` or a resume runs: the commands accepted so far, journaled as one."""
+    notices: list[str] = field(default_factory=list)
+    """What the front end should tell the user on start (a resume and its problems)."""
     base_dir: "Path | None" = None
     """Where relative file names resolve when not found from the current directory (a
     lesson's own folder while it plays)."""
@@ -805,6 +808,8 @@ MAX_LOAD_BYTES = 1 << 20
 """`load` reads scripts of at most this size (`pfnconsole run` takes any size)."""
 MAX_LOAD_COMMANDS = 10_000
 """… and at most this many commands, so that one `load` stays about a second long."""
+MAX_LOAD_SECONDS = 5.0
+"""A `load` still running after this long is taken back whole (walks can be slow)."""
 
 
 def run_save(s: Session, w: Words) -> Result:
@@ -835,12 +840,18 @@ def run_load(s: Session, w: Words) -> Result:
                          f"{MAX_LOAD_COMMANDS} (`pfnconsole run {path}` takes any number)")
     mark = s.mark()
     s.replaying, s._collect = f"load {path}", []
+    deadline = time.monotonic() + MAX_LOAD_SECONDS
     try:
         for n, text in lines:
             r = s.execute(text)
             if r is not None and not r.ok:
                 s._restore(mark)
                 raise ParseError(f"{path}:{n}: error: {r.error} (nothing was loaded)")
+            if time.monotonic() > deadline:
+                s._restore(mark)
+                raise ParseError(f"load: {path} was still running after {MAX_LOAD_SECONDS:g} s "
+                                 f"(line {n}); nothing was loaded. `pfnconsole run {path}` "
+                                 "runs long scripts")
         ran = s._collect
     finally:
         s.replaying, s._collect = None, None
@@ -1009,8 +1020,9 @@ _COMMANDS = [
     Command("load", S, "replay a script into this session, all or nothing", "load FILE",
             "Runs each line of FILE as a command. If one fails, the machine goes back to\n"
             "how it was before `load` and the error names the file and line. FILE must be\n"
-            f"a regular file of at most {MAX_LOAD_BYTES >> 20} MiB and {MAX_LOAD_COMMANDS} commands; "
-            "a script\ncannot load another one.",
+            f"a regular file of at most {MAX_LOAD_BYTES >> 20} MiB and {MAX_LOAD_COMMANDS} commands\n"
+            f"(one still running after {MAX_LOAD_SECONDS:g} s is taken back whole); a script "
+            "cannot load\nanother one.",
             ("save --force /tmp/pfn-session.pfn", "reset", "load /tmp/pfn-session.pfn"), run_load,
             (Param("FILE", "word"),), mutates=True),
     Command("undo", S, "take back the last change", "undo",

@@ -161,6 +161,8 @@ class PfnApp(App[None]):
         self.refresh_all(machine=True)
         self.log_text("pfnconsole: `help` lists commands, F1 explains the focused pane, "
                       "F3 moves between panes, Ctrl+P opens the palette.", _OUT)
+        for text in self.session.notices:
+            self.log_text(f"pfnconsole: {text}", _OUT)
         self.query_one("#cmd", CommandLine).focus()
         if self.player:
             self.query_one(LessonPane).show(0, [])
