@@ -148,8 +148,10 @@ def find_session(wanted: str):
         match = [s for s in found if s.id == wanted]
         if match:
             return match[0]
+        hint = (f"; to resume in the {wanted}, write `pfnconsole {wanted} --resume`"
+                if wanted in ("repl", "tui") else "")
         sys.stderr.write(f"pfnconsole: no session {wanted!r} in {sessions_dir()}; "
-                         "`pfnconsole sessions` lists them\n")
+                         f"`pfnconsole sessions` lists them{hint}\n")
         raise SystemExit(2)
     with_commands = [s for s in found if s.commands]
     if not with_commands:
