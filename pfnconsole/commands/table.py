@@ -122,12 +122,11 @@ class Session:
     """While a `load` or a resume runs: the commands accepted so far, journaled as one."""
     notices: list[str] = field(default_factory=list)
     """What the front end should tell the user on start (a resume and its problems)."""
-    base_dir: "Path | None" = None
+    base_dir: Path | None = None
     """Where relative file names resolve when not found from the current directory (a
     lesson's own folder while it plays)."""
 
-    def resolve(self, name: str) -> "Path":
-        from pathlib import Path
+    def resolve(self, name: str) -> Path:
         path = Path(name).expanduser()
         if not path.is_absolute() and not path.exists() and self.base_dir is not None:
             candidate = self.base_dir / path
