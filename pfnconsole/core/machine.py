@@ -525,7 +525,7 @@ class Machine:
                 page.kmaps -= 1
         del s.mappings[mapping.id]
         ids = s.by_addr[(mapping.cpu, mapping.addr)]
-        ids.remove(mapping.id)
+        ids.pop()  # _find_mapping() took the newest: O(1), not a scan from the front
         if not ids:
             del s.by_addr[(mapping.cpu, mapping.addr)]
         self._emit(ev.MappingClosed(addr, mapping.cpu))
