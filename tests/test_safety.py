@@ -175,14 +175,19 @@ def test_replays_write_no_files(tmp_path, monkeypatch):
 
 # --- load ----------------------------------------------------------------------------------
 
-def test_a_script_that_loads_itself_is_a_clear_error_everywhere(tmp_path):
-    script = tmp_path / "self.pfn"
-    script.write_text(f"{REGISTER}\nload {script}\n")
+def assert_load_refused(script: Path, *words: str) -> None:
+    """`load script` on a fresh session is refused, says ``words``, and changes nothing."""
     s = Session()
     before = s.machine.fingerprint()
     r = s.execute(f"load {script}")
-    assert not r.ok and "cannot load another script" in r.error and "nothing was loaded" in r.error
+    assert not r.ok and all(w in r.error for w in words), r.error
     assert s.machine.fingerprint() == before and s.accepted == []
+
+
+def test_a_script_that_loads_itself_is_a_clear_error_everywhere(tmp_path):
+    script = tmp_path / "self.pfn"
+    script.write_text(f"{REGISTER}\nload {script}\n")
+    assert_load_refused(script, "cannot load another script", "nothing was loaded")
     p = run_cli(["run", str(script)])
     assert p.returncode == 1 and "Traceback" not in p.stderr and "RecursionError" not in p.stderr
     p = run_cli(["repl"], f"load {script}\ninfo\n")
@@ -264,11 +269,7 @@ def test_a_load_that_runs_too_long_is_taken_back(tmp_path, monkeypatch):
     monkeypatch.setattr(table, "MAX_LOAD_SECONDS", 0.0)
     script = tmp_path / "slow.pfn"
     script.write_text(f"{REGISTER}\ninfo\n")
-    s = Session()
-    before = s.machine.fingerprint()
-    r = s.execute(f"load {script}")
-    assert not r.ok and "still running after" in r.error and "line 1" in r.error
-    assert s.machine.fingerprint() == before and s.accepted == []
+    assert_load_refused(script, "still running after", "line 1")
 
 
 def test_run_reads_an_endless_line_in_flat_memory():
@@ -511,6 +512,25 @@ async def test_forty_commands_typed_with_no_pause_are_forty_journal_records(tmp_
             if len(s.accepted) == len(lines):
                 break
     assert [c for _, c in read_journal(s.journal.path).commands] == lines
+
+
+async def test_a_pasted_block_of_commands_runs_every_line(tmp_path, monkeypatch):
+    from textual import events
+
+    from pfnconsole.tui.app import PfnApp
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s = Session(journal=Journal())
+    app = PfnApp(s)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        cmd = app.query_one("#cmd")
+        cmd.post_message(events.Paste(f"{REGISTER}\nkmap 0x440600 dev\nrcu\ncpu"))
+        await pilot.pause()
+        assert cmd.value == "cpu"  # the unfinished last line waits for Enter
+        await pilot.press("space", "1", "enter")
+        await pilot.pause()
+    assert [c for _, c in read_journal(s.journal.path).commands] == \
+        [REGISTER, "kmap 0x440600 dev", "rcu", "cpu 1"]
 
 
 def type_ahead(app, keys: list[str]) -> None:

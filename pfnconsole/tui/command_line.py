@@ -82,7 +82,32 @@ class CommandLine(Input):
                     event.prevent_default()
                     await self.run_action(binding.action)
                     return
-        await super()._on_key(event)
+        # otherwise Input's own _on_key runs next (Textual calls each class's handler)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A paste of several lines runs each finished line in order, as if typed; the
+        last, unfinished line stays in the box (Textual's Input keeps only the first)."""
+        if "\n" not in event.text and "\r" not in event.text:
+            return  # one line: Input's own _on_paste inserts it
+        event.stop()
+        event.prevent_default()  # and Input's _on_paste does not run after this one
+        at = self.cursor_position
+        text = self.value[:at] + event.text + self.value[at:]
+        lines = text.splitlines()
+        if text.endswith(("\n", "\r")):
+            lines.append("")
+        *done, rest = lines
+        self._pos = None
+        for line in done:
+            self._run(line)
+        self.value = rest
+        self.cursor_position = len(rest)
+
+    def _run(self, line: str) -> None:
+        if line.strip():
+            if not self.history or self.history[-1] != line:
+                self.history.append(line)
+            self.post_message(self.Run(line))
 
     async def action_submit(self) -> None:
         """Enter: take the line and clear it at once, in key order, so that keys typed
@@ -90,10 +115,7 @@ class CommandLine(Input):
         line = self.value
         self.value = ""
         self._pos = None
-        if line.strip():
-            if not self.history or self.history[-1] != line:
-                self.history.append(line)
-            self.post_message(self.Run(line))
+        self._run(line)
         self.post_message(self.Hints([]))
 
     def action_history(self, delta: int) -> None:
