@@ -17,11 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from . import bench_log
-from .decode import multiscan
 from .core.machine import Machine, MachineSpec
+from .decode import multiscan
 
 MiB, GiB, TiB = 1 << 20, 1 << 30, 1 << 40
 BASE = 0x100000000000  # 16 TiB: far above the default machine's RAM
@@ -123,7 +124,7 @@ def throughput(seconds: float) -> dict:
     # "none" is the list path as the console runs it: the transaction wrapper, history and
     # event guards, no subscriber; "bare" the same operations without any of that
     variants = {"none": pair(dev), "page": pair(ram), "bare": bare(dev)}
-    best: dict[str, float] = {k: 0.0 for k in variants}
+    best: dict[str, float] = dict.fromkeys(variants, 0.0)
     rounds = 12
     for _ in range(rounds):  # interleaved short rounds, best of each: noise hits all alike
         for name, fn in variants.items():

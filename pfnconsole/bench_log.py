@@ -126,7 +126,7 @@ def _dump_page(r: random.Random, t: float) -> list[str]:
 def _memory_failure(r: random.Random, t: float) -> list[str]:
     pfn = r.randrange(0x100000, 0x400000)
     return [
-        f"mce: [Hardware Error]: Machine check events logged",
+        "mce: [Hardware Error]: Machine check events logged",
         f"{{1}}[Hardware Error]: physical_address: 0x{pfn << 12:016x}",
         f"Memory failure: {pfn:#x}: recovery action for dax page: Recovered",
     ]

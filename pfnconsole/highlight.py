@@ -8,8 +8,7 @@ Both lexers tokenise any text without Error tokens: unknown words are plain Text
 from __future__ import annotations
 
 from pygments.lexer import RegexLexer, bygroups, default, words
-from pygments.token import (Comment, Error, Generic, Keyword, Name, Number, Operator,
-                            String, Text, Whitespace)
+from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Text, Whitespace
 
 from .commands.table import ALIASES, COMMANDS
 

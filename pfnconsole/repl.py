@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -19,9 +20,9 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import PygmentsTokens
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory, ThreadedHistory
+from prompt_toolkit.input import Input
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
-from prompt_toolkit.input import Input
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
 from pygments.styles import get_style_by_name
@@ -29,9 +30,9 @@ from pygments.token import Error, Generic
 
 from . import __version__
 from .commands import Result, Session
-from .core.errors import EngineError
 from .commands.complete import complete
 from .commands.table import size_text
+from .core.errors import EngineError
 from .highlight import PfnCommandLexer, PfnOutputLexer
 from .lessons import Lesson, Player, StepOutcome
 

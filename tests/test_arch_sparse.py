@@ -1,13 +1,14 @@
 """Arch profiles, the e820 map and sparse sections against kernel-facts.md worked examples."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pfnconsole.core.arch import arch_profile
 from pfnconsole.core.errors import EngineError
 from pfnconsole.core.machine import Machine, MachineSpec
 from pfnconsole.core.physmap import E820Type, GiB, TiB, default_physmap
-from pfnconsole.core.sparse import SectionFlags, SparseMem, flag_letters
+from pfnconsole.core.sparse import SectionFlags, flag_letters
 
 # (profile kwargs, attribute, expected) -- kernel-facts.md §4.4 derived numbers, §5 layouts
 PROFILE_VECTORS = [

@@ -20,7 +20,8 @@ from array import array
 from dataclasses import dataclass, replace
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pfnconsole.commands import Session
 from pfnconsole.core.arch import arch_profile

@@ -20,7 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pfnconsole.decode import (
-    LIMIT_LINE, Calibration, Finding, calibrate, decode_lines, decode_text,
+    LIMIT_LINE,
+    Calibration,
+    Finding,
+    calibrate,
+    decode_lines,
+    decode_text,
 )
 from pfnconsole.decode.clean import clean_line, logical_lines
 

@@ -1,9 +1,9 @@
 """kmap_pfn under RCU: ordering, grace periods, costs, and transactions (mm/kmap_pfn.c)."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pfnconsole.core import events as ev
 from pfnconsole.core.errors import EngineError
 from pfnconsole.core.machine import Machine
 from pfnconsole.core.physmap import GiB

@@ -348,9 +348,9 @@ def break_journal(j: Journal) -> None:
 
 
 def test_a_full_disk_keeps_the_repl_running(tmp_path, monkeypatch):
+    from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
-    from prompt_toolkit.history import InMemoryHistory
 
     from pfnconsole.repl import Repl
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))

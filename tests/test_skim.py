@@ -15,7 +15,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from pfnconsole import bench_log
 from pfnconsole.decode import LIMIT_LINE, calibrate, decode_lines, decode_text
@@ -25,7 +26,7 @@ from pfnconsole.decode.formats import FORMATS, INTEREST_KEYS, RESOURCE_ANCHORS
 from pfnconsole.decode.layout import make_layout
 from pfnconsole.decode.multiscan import MultiScan, hyperscan, make_interest
 from pfnconsole.decode.scan import pointer_patterns
-from pfnconsole.decode.skim import Interest, blocks_of, blocks_of_text, skim_lines
+from pfnconsole.decode.skim import blocks_of, blocks_of_text, skim_lines
 from pfnconsole.decode.stream import decode_blocks
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "dmesg"

@@ -9,7 +9,6 @@ import pytest
 from textual.widgets import Static
 
 from pfnconsole.tui.app import HelpScreen, PfnApp, sweep
-from pfnconsole.tui.cost_pane import CostPane
 from pfnconsole.tui.memory_pane import MemoryPane
 
 

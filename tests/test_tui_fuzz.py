@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_robustness import line_strategy
 from textual.widgets import TextArea
 
 from pfnconsole.commands import Session
 from pfnconsole.tui.app import PfnApp
 from pfnconsole.tui.paste_screen import PasteScreen
-
-from test_robustness import line_strategy
 
 KEYS = ["f1", "f2", "f3", "f5", "f6", "f8", "escape", "tab", "up", "down", "left", "right",
         "enter", "backspace", "ctrl+z", "pageup", "pagedown", "home", "end", "space", "a",

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
-from ..core.encodings import ABIS
 from .table import ALIASES, COMMANDS, Command, Session
 
 KVERS = ("4.2", "4.5", "4.11", "4.16", "4.20", "5.3", "5.4", "5.11", "5.12", "6.2", "6.9",

@@ -12,9 +12,8 @@ from typing import Any
 
 from ..core.arch import ArchProfile
 from ..core.kmap_pfn import Step
+from ..core.machine import KmapResult, KunmapResult, LookupResult, PageResult, TeardownResult
 from .table import hx
-from ..core.machine import (KmapResult, KunmapResult, LookupResult, PageResult,
-                            TeardownResult)
 
 KMAP_PFN_C = "mm/kmap_pfn.c (v5 patch 2/5, Aug 2015, never merged)"
 MM_H = "include/linux/mm.h (same patch)"
@@ -141,7 +140,7 @@ def explain_teardown(r: TeardownResult) -> list[str]:
     lines = [f"teardown_kmap({r.name}): the devres action run on driver unbind,",
              f"  {KMAP_PFN_C}",
              _row("mutex_lock(&register_lock)", "serialises list updates"),
-             _row(f"list_del_rcu(&kmap->list)", f"readers starting now miss it; {RCULIST_H}"),
+             _row("list_del_rcu(&kmap->list)", f"readers starting now miss it; {RCULIST_H}"),
              _row("mutex_unlock(&register_lock)", "others may register or tear down now"),
              _row("synchronize_rcu()", f"grace period {r.gp}: waits for every CPU that was in "
                   "a read-side section")]

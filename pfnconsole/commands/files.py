@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator, TextIO
+from typing import BinaryIO, TextIO
 
 from ..core.errors import EngineError
 from ..decode.logfile import NotRegularFile, file_kind, open_regular_fd

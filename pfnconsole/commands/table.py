@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
 from ..core.encodings import ABIS, Decoded
 from ..core.errors import EngineError
 from ..core.machine import Machine, MachineSpec, Snapshot
 from ..core.sparse import SectionFlags, flag_letters
-from .parse import ParseError, Words, parse_number, parse_size_at, tokenize
-
 from .journal import JournalError
+from .parse import ParseError, Words, parse_number, parse_size_at, tokenize
 from .result import Result, error
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class Command:
     synopsis: str
     description: str
     examples: tuple[str, ...]
-    run: Callable[["Session", Words], Result]
+    run: Callable[[Session, Words], Result]
     params: tuple[Param, ...] = ()
     options: tuple[Option, ...] = ()
     mutates: bool = False
@@ -111,7 +111,7 @@ class Session:
     """The last result with a kernel code path behind it, for `explain`."""
     radix: int = 16
     """Output radix for pfns and values (`set radix`); addresses always print in hex."""
-    journal: "Journal | None" = None
+    journal: Journal | None = None
     """Where accepted commands are written ahead (fsync'd) for --resume."""
     accepted: list[str] = field(default_factory=list)
     """Every accepted command of this session, in order (what `save` writes)."""
@@ -570,7 +570,7 @@ def run_lookup(s: Session, w: Words) -> Result:
     spr = s.machine.state.arch.sections_per_root
     lines = [f"phys {hx(r.phys)} ({r.e820}); section {r.section_nr} "
              f"(root {r.section_nr // spr}, idx {r.section_nr % spr})",
-             f"  memmap: " + (f"pfn_valid, struct page {hx(r.page)}, __va {hx(r.direct)}"
+             "  memmap: " + (f"pfn_valid, struct page {hx(r.page)}, __va {hx(r.direct)}"
                               if r.pfn_valid else "no struct page (not pfn_valid)"),
              f"  list path:    {r.list_range or 'no range'} -> {hx(lc.answer)} "
              f"({lc.steps} nodes, {lc.loads} loads, {lc.ns} ns)",
@@ -755,7 +755,7 @@ def _is_value_decode(w: Words) -> bool:
     return True
 
 
-def _field_lines(s: "Session", d: Decoded) -> list[str]:
+def _field_lines(s: Session, d: Decoded) -> list[str]:
     out = []
     for f in d.fields:
         bits = f"{f.hi}" if f.hi == f.lo else f"{f.hi}..{f.lo}"

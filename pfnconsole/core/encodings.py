@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Iterable, Union
+from typing import ClassVar, Union
 
 from .errors import EngineError
 from .kver import parse_kver

@@ -6,8 +6,9 @@ strings.  A failing command emits nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from . import events as ev
-from .arch import U64, ArchProfile, arch_profile, parse_kver, DEFAULT_KVER
+from .arch import DEFAULT_KVER, U64, ArchProfile, arch_profile, parse_kver
 from .cost import PathCost
-from .encodings import V5PfnT, codec_for, Decoded
+from .encodings import Decoded, V5PfnT, codec_for
 from .errors import EngineError
 from .kmap_pfn import IntervalIndex, KmapList, KmapRange, Step, check_new_range
 from .memmap import MemMap
-from .physmap import GiB, E820Type, PhysMap, default_physmap, physmap_from_ranges
+from .physmap import E820Type, GiB, PhysMap, default_physmap, physmap_from_ranges
 from .rcu import Rcu
 from .section_table import SectionTable
 from .sparse import MemSection, SparseMem

@@ -36,3 +36,24 @@ class MemMap:
 
     def get(self, pfn: int) -> PageState | None:
         return self.pages.get(pfn)
+
+
+def vmemmap_pfn_to_page(vmemmap_base: int, pfn: int, struct_page_size: int) -> int:
+    """SPARSEMEM_VMEMMAP ``__pfn_to_page(pfn)`` = ``vmemmap + pfn``, as a byte address.
+
+    include/asm-generic/memory_model.h (v4.0 .. v6.17): ``vmemmap`` is a ``struct page *``,
+    so the pointer arithmetic scales by ``sizeof(struct page)`` (bytes).  Not masked: the
+    caller decides what an address past 2^64 means.
+    """
+    return vmemmap_base + pfn * struct_page_size
+
+
+def vmemmap_page_to_pfn(vmemmap_base: int, page: int, struct_page_size: int) -> tuple[int, int] | None:
+    """``__page_to_pfn(page)`` = ``page - vmemmap``: (pfn, byte offset inside that struct page).
+
+    None when ``page`` lies below the vmemmap base.
+    """
+    if page < vmemmap_base or struct_page_size <= 0:
+        return None
+    pfn, off = divmod(page - vmemmap_base, struct_page_size)
+    return pfn, off

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import ItemsView, Mapping
-from typing import Iterator
+from collections.abc import ItemsView, Iterator, Mapping
 
 from .arch import ArchProfile
 from .cost import PathCost

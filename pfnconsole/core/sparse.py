@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import Iterator
 
 from .arch import SUBSECTION_SHIFT, U64, ArchProfile
 from .errors import EngineError

@@ -13,7 +13,6 @@ import re
 from .base import MEM_RANGE, Context, Format, h, join_notes, range_note
 from .model import Finding, human_size, hx
 
-
 _E820 = re.compile(
     r"^(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user|Xen|reserve setup_data|efi|e820|extended|"
     r"modified|PCI-e820|kexec|BIOS-e820 \w{1,16}): ?" + MEM_RANGE + r" (?P<type>[^\n]{1,48})$"

@@ -13,15 +13,15 @@ sizes).  Only a handful of pairs are kept, so memory stays bounded on any input.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .base import classify_pointer
 from .boot import VM_LAYOUT
 from .layout import KASLR_WINDOW, ArchDefaults, arch_defaults, canonical_arch, make_layout
 from .model import Calibration, hx
-from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
 from .multiscan import make_interest
+from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
 from .skim import blocks_of, skim_lines
 from .tables import BAD_MAP, FAULT, WALK, generic_pte, x86_entry
 from .traces import KMEM_PAGE, KMEM_PFN, TRACE_EVENT, kmem_pfn

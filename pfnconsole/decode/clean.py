@@ -10,7 +10,8 @@ line's number.  Both work one line at a time, so memory stays flat.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from .model import LIMIT_LINE
 
@@ -147,7 +148,7 @@ class Joiner:
     (they also stop a join); a logical line has at most five physical pieces.
     """
 
-    __slots__ = ("number", "text", "marked", "parts")
+    __slots__ = ("marked", "number", "parts", "text")
 
     def __init__(self) -> None:
         self.number = 0

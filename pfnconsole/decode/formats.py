@@ -14,7 +14,15 @@ from .base import Context, Format
 from .boot import E820, Cmdline, MemSize, Pmem, ReservedMem, VmLayout, Xen, Zones, scan_resources
 from .model import Finding
 from .pages import (
-    Apei, BadPage, DumpPage, HeadLine, Hwpoison, MachineCheck, MemoryFailure, PageDetail, RawWords,
+    Apei,
+    BadPage,
+    DumpPage,
+    HeadLine,
+    Hwpoison,
+    MachineCheck,
+    MemoryFailure,
+    PageDetail,
+    RawWords,
 )
 from .scan import scan_loose_pfns, scan_pointers
 from .tables import BadPageMap, PageFault

@@ -36,8 +36,8 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from .model import LIMIT_LINE
 from .skim import Interest
@@ -123,7 +123,7 @@ line this long is there: it compiles a repeat of 1 Ki in 5 ms, of 8 Ki in 50."""
 
 
 class _Compiled:
-    __slots__ = ("db", "back", "long_id")
+    __slots__ = ("back", "db", "long_id")
 
     def __init__(self, patterns: dict[str, int]) -> None:
         self.long_id = len(patterns)
@@ -158,7 +158,7 @@ def _compile(keys: tuple[str, ...], sources: tuple[str, ...]) -> _Compiled | Non
 class MultiScan:
     """`skim.Interest`'s contract (``start``, ``next``), one pass a block."""
 
-    __slots__ = ("_compiled", "_scratch", "_fallback", "_slow", "_hits", "_end")
+    __slots__ = ("_compiled", "_end", "_fallback", "_hits", "_scratch", "_slow")
 
     def __init__(self, compiled: _Compiled, fallback: Interest) -> None:
         self._compiled = compiled
@@ -189,7 +189,7 @@ class MultiScan:
             failed = False
         except hyperscan.error:  # out of resources, say: the slow search still works
             failed = True
-        if failed or long and max(map(len, text.split("\n"))) > LIMIT_LINE:
+        if failed or (long and max(map(len, text.split("\n"))) > LIMIT_LINE):
             self._slow = True
             self._fallback.start(text)
             return

@@ -13,10 +13,17 @@ from __future__ import annotations
 import re
 
 from .base import (
-    PTR, Context, Format, Record, STATUS_NOTE, classify_pointer, h, join_notes, pointer_pfn,
+    PTR,
+    STATUS_NOTE,
+    Context,
+    Format,
+    Record,
+    classify_pointer,
+    h,
+    join_notes,
+    pointer_pfn,
 )
 from .model import Finding, human_size, hx
-
 
 BAD_PAGE = re.compile(r"Bad page state in process (?P<comm>[^\n]{0,64}?) {1,2}pfn:(?P<pfn>[0-9a-fA-F]{1,16})\b")
 _BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
@@ -118,7 +125,7 @@ def _field_notes(text: str, pos: int) -> list[str]:
     for c in _COUNT.finditer(text, pos):
         v = int(c["v"])
         # _mapcount is stored minus one, so -1 is a normal "unmapped"; below that is not.
-        if v < 0 and not (c["k"] == "mapcount" and v == -1) or abs(v) >= 1 << 24:
+        if (v < 0 and not (c["k"] == "mapcount" and v == -1)) or abs(v) >= 1 << 24:
             notes.append(f"{c['k']}:{v} is implausible: the struct page looks corrupted")
             break
     mm = _MAPPING.search(text, pos)

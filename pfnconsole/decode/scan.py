@@ -12,7 +12,6 @@ from .base import Context, join_notes
 from .layout import Layout
 from .model import Finding
 
-
 _HEX_TOKEN = re.compile(r"(?<![0-9a-zA-Z])(?:0x)?(?P<v>[0-9a-fA-F]{16})(?![0-9a-zA-Z])")
 
 

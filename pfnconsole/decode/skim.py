@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence
 
 from .clean import UNMARKED, Joiner
 from .model import LIMIT_LINE
@@ -80,7 +80,7 @@ class Interest:
     last answer, so a block is scanned once per searcher however often it is asked.
     """
 
-    __slots__ = ("keys", "patterns", "_text", "_end", "_heap")
+    __slots__ = ("_end", "_heap", "_text", "keys", "patterns")
 
     def __init__(self, keys: Iterable[str], sources: Iterable[str] = ()) -> None:
         finds, patterns = _searchers(dict.fromkeys(k for k in keys if k), sources)

@@ -10,15 +10,15 @@ decoder calibrates as it goes and reports each inference on the line that comple
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .base import Context
 from .calibrate import Calibrator, calibrate_blocks
 from .formats import INTEREST_KEYS, match_structured, scan_loose_pfns, scan_pointers
 from .layout import Layout, canonical_arch, make_layout
 from .model import Calibration, Finding
-from .scan import pointer_patterns
 from .multiscan import MultiScan, make_interest
+from .scan import pointer_patterns
 from .skim import Interest, blocks_of, blocks_of_text, skim_lines
 
 _CAL_TYPES = (("vmemmap", "vmemmap"), ("direct map", "direct_map"), ("page size", "page_shift"))

@@ -15,7 +15,6 @@ from .base import Format, Record, h, join_notes
 from .layout import Layout
 from .model import Finding, human_size, hx
 
-
 X86_PTE_MASK = 0x000FFFFFFFFFF000
 _X86_BITS = ((0, "PRESENT"), (1, "RW"), (2, "USER"), (3, "PWT"), (4, "PCD"), (5, "ACCESSED"),
              (6, "DIRTY"), (7, "PSE"), (8, "GLOBAL"), (63, "NX"))

@@ -12,7 +12,6 @@ import re
 from .base import Format, classify_pointer, join_notes, pointer_pfn
 from .model import hx
 
-
 _DAX_EVENT = re.compile(r"\b(?P<ev>dax_[a-z_]{1,40}):\s")
 _DAX_FIELD = re.compile(
     r"\b(?P<k>dev|ino|address|vm_start|vm_end|pgoff|max_pgoff|length|pfn|radix_entry|entry|"

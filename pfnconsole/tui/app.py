@@ -7,8 +7,6 @@ engine's events (scan steps, costs) to the panes that animate them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -23,15 +21,15 @@ from ..commands import COMMANDS, Result, Session
 from ..core import events as ev
 from ..core.errors import EngineError
 from ..highlight import PfnCommandLexer, PfnOutputLexer
+from ..lessons import Lesson, Player
 from . import log_text
 from .command_line import CommandLine
 from .confirm_screen import ConfirmScreen
 from .cost_pane import CostPane
 from .decoder_pane import DecoderPane
+from .lesson_pane import LessonPane
 from .memory_pane import MemoryPane
 from .paste_screen import PasteScreen
-from .lesson_pane import LessonPane
-from ..lessons import Lesson, Player
 from .ranges_pane import RangesPane
 from .rcu_pane import RcuPane
 
@@ -305,7 +303,7 @@ class PfnApp(App[None]):
         text = APP_HELP
         node = focused
         while node is not None:
-            if hasattr(node, "HELP") and isinstance(getattr(node, "HELP"), str) \
+            if hasattr(node, "HELP") and isinstance(node.HELP, str) \
                     and node is not self:
                 text = node.HELP
                 break

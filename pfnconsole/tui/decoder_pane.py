@@ -65,7 +65,7 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
 """
 
     class Request(Message):
-        def __init__(self, pane: "DecoderPane", text: str, abi: str) -> None:
+        def __init__(self, pane: DecoderPane, text: str, abi: str) -> None:
             super().__init__()
             self.pane = pane
             self.text = text

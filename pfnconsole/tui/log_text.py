@@ -7,8 +7,7 @@ Pygments tokens are mapped to the theme's concrete colours when each line is wri
 from __future__ import annotations
 
 from pygments.lexer import Lexer
-from pygments.token import (Comment, Error, Generic, Keyword, Name, Number, Operator,
-                            String, Token)
+from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Token
 from rich.style import Style
 from rich.text import Text
 
@@ -56,4 +55,4 @@ def render(text: str, lexer: Lexer, variables: dict[str, str]) -> Text:
     return out
 
 
-__all__ = ["render", "Token"]
+__all__ = ["Token", "render"]
