@@ -11,38 +11,9 @@ from typing import TextIO
 
 from . import __version__
 from .commands import Session
+from .commands.script import run_script
 
-
-def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
-               out: TextIO, err: TextIO, session: Session | None = None) -> int:
-    """Run one command per line; errors go to ``err`` as ``FILE:LINE: error: …``.
-
-    Lines are read in bounded pieces: one too long to be a command is an error of its
-    own, and memory stays flat whatever the input.
-    """
-    from .commands.files import bounded_lines
-    from .commands.parse import MAX_LINE
-    from .commands.result import error
-    session = session or Session()
-    status = 0
-    for lineno, line, cut in bounded_lines(stream, MAX_LINE):
-        if cut:
-            result = error("?", f"the line is longer than {MAX_LINE} characters")
-        else:
-            result = session.execute(line.rstrip("\r"))
-        if result is None:
-            continue
-        if as_json:
-            out.write(json.dumps(result.to_json()) + "\n")
-        elif result.ok:
-            out.write(result.text() + "\n")
-        if not result.ok:
-            err.write(f"{name}:{lineno}: error: {result.error}\n")
-            status = 1
-            if not keep_going:
-                break
-        out.flush()
-    return status
+__all__ = ["main", "run_script"]
 
 
 def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO) -> int:
@@ -54,7 +25,7 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
     import os
     import tempfile
 
-    from .commands.logs import finding_line
+    from .commands.verbs.logs import finding_line
     from .core.arch import ARCH_NAMES
     from .decode import calibrate, decode_lines
     from .decode.logfile import NotRegularFile, open_log
@@ -67,7 +38,7 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
         if name == "-":
             # stdin cannot be read twice: spool it (to disk past 16 MiB), its lines
             # already cut to the decoder's limit, so a giant line costs neither memory nor disk
-            f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8",
+            f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8",  # noqa: SIM115 (closed below)
                                               errors="replace")
             for block in blocks_of(sys.stdin):
                 f.write(block)
@@ -209,7 +180,7 @@ def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -
             for cmd in step.commands:
                 out.write(f"    pfn> {cmd}\n")
         return 0
-    paths = [str(p) for p in list_lessons()] if not names else names
+    paths = names or [str(p) for p in list_lessons()]
     failed = 0
     for name in paths:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups, default, words
 from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Text, Whitespace
 
-from .commands.table import ALIASES, COMMANDS
+from .commands.registry import ALIASES, COMMANDS
 
 VERBS = tuple(sorted(set(COMMANDS) | set(ALIASES) - {"?"}, key=len, reverse=True))
 FLAGS = ("pfn_sg_chain", "pfn_sg_last", "pfn_dev", "pfn_map", "pfn_special", "sg_chain",

@@ -31,8 +31,8 @@ from pygments.token import Error, Generic
 from . import __version__
 from .commands import Result, Session
 from .commands.complete import complete
-from .commands.table import size_text
 from .core.errors import EngineError
+from .core.units import size_text
 from .highlight import PfnCommandLexer, PfnOutputLexer
 from .lessons import Lesson, Player, StepOutcome
 
@@ -231,7 +231,7 @@ class Repl:
 
 def run_piped(stream: TextIO, out: TextIO, err: TextIO, lesson: Lesson | None = None) -> int:
     """Non-interactive: play the lesson through, then as ``pfnconsole run - --keep-going``."""
-    from .cli import run_script
+    from .commands.script import run_script
     session = Session()
     status = 0
     if lesson is not None:

@@ -2,5 +2,5 @@
 
 import os
 
-# read by pfnconsole.commands.table at import; subprocesses inherit it
+# read by pfnconsole.commands.session at import; subprocesses inherit it
 os.environ["PFNCONSOLE_CHECK_INVARIANTS"] = "1"

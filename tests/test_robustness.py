@@ -9,7 +9,8 @@ import sys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pfnconsole.commands import COMMANDS, Session, table
+from pfnconsole.commands import COMMANDS, Session
+from pfnconsole.commands import session as table
 
 NUMBERS = ["0", "1", "0x100600", "0x1000600", "4G", "16G", "1T", "64T", "-1", "0x",
            "0x" + "f" * 20, "9" * 40, "0xffffc90000600000", "0xffffea0004018000", "4K",

@@ -251,7 +251,7 @@ def test_load_run_and_from_log_refuse_nodes_without_blocking(tmp_path):
 
 
 def test_load_is_bounded(tmp_path):
-    from pfnconsole.commands.table import MAX_LOAD_BYTES, MAX_LOAD_COMMANDS
+    from pfnconsole.commands.verbs.session import MAX_LOAD_BYTES, MAX_LOAD_COMMANDS
     many = tmp_path / "many.pfn"
     many.write_text("info\n" * (MAX_LOAD_COMMANDS + 1))
     big = tmp_path / "big.pfn"
@@ -265,7 +265,7 @@ def test_load_is_bounded(tmp_path):
 
 
 def test_a_load_that_runs_too_long_is_taken_back(tmp_path, monkeypatch):
-    from pfnconsole.commands import table
+    from pfnconsole.commands.verbs import session as table
     monkeypatch.setattr(table, "MAX_LOAD_SECONDS", 0.0)
     script = tmp_path / "slow.pfn"
     script.write_text(f"{REGISTER}\ninfo\n")

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
-from .table import ALIASES, COMMANDS, Command, Session
+from .registry import ALIASES, COMMANDS, Command
+from .session import Session
 
 KVERS = ("4.2", "4.5", "4.11", "4.16", "4.20", "5.3", "5.4", "5.11", "5.12", "6.2", "6.9",
          "6.16")

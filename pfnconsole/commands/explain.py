@@ -8,12 +8,12 @@ kernel in our own words and names the source file each step comes from (see
 from __future__ import annotations
 
 import textwrap
-from typing import Any
 
 from ..core.arch import ArchProfile
 from ..core.kmap_pfn import Step
 from ..core.machine import KmapResult, KunmapResult, LookupResult, PageResult, TeardownResult
-from .table import hx
+from ..core.units import hx
+from .result import PathContext
 
 KMAP_PFN_C = "mm/kmap_pfn.c (v5 patch 2/5, Aug 2015, never merged)"
 MM_H = "include/linux/mm.h (same patch)"
@@ -185,17 +185,15 @@ def explain_page(r: PageResult, arch: ArchProfile) -> list[str]:
         _row(f"__va(PFN_PHYS({hx(r.pfn)}))", f"PAGE_OFFSET + phys = {hx(r.direct)}")]
 
 
-def explain(source: Any, arch: ArchProfile, ranges: dict[str, tuple[int, int, int]],
-            page: int | None = None) -> list[str] | None:
-    """Lines for a core result, or None when there is no kernel path to show."""
-    if isinstance(source, KmapResult):
-        return explain_kmap(source, arch, ranges, page)
-    if isinstance(source, KunmapResult):
-        return explain_kunmap(source, ranges)
-    if isinstance(source, TeardownResult):
-        return explain_teardown(source)
-    if isinstance(source, LookupResult):
-        return explain_lookup(source, arch, ranges)
-    if isinstance(source, PageResult):
-        return explain_page(source, arch)
-    return None
+def explain(ctx: PathContext) -> list[str]:
+    """Lines for the kernel path behind a result."""
+    r, arch, ranges = ctx.answer, ctx.arch, ctx.ranges
+    if isinstance(r, KmapResult):
+        return explain_kmap(r, arch, ranges, ctx.page)
+    if isinstance(r, KunmapResult):
+        return explain_kunmap(r, ranges)
+    if isinstance(r, TeardownResult):
+        return explain_teardown(r)
+    if isinstance(r, LookupResult):
+        return explain_lookup(r, arch, ranges)
+    return explain_page(r, arch)

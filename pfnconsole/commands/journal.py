@@ -25,11 +25,12 @@ import json
 import os
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import FileError, bounded_lines, open_regular
-from .parse import MAX_LINE
+from .parse import MAX_LINE, script_commands
 
 MAX_RECORD = 8 << 20
 """The longest record line read back (a `load` of a 1 MiB script fits)."""
@@ -214,13 +215,17 @@ def read_commands(path: Path, limit: int, what: str) -> list[tuple[int, str]]:
     out = []
     with open_regular(path, what) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
-        for number, text, cut in bounded_lines(stream, MAX_LINE):
-            if cut:
-                raise FileError(f"{path}:{number}: error: the line is longer than "
-                                f"{MAX_LINE} characters (nothing was loaded)")
-            if raw.tell() > limit:
-                raise FileError(f"{what}: {path} is larger than {limit >> 20} MiB; "
-                                "nothing was loaded")
+
+        def within_limit() -> Iterator[tuple[int, str, bool]]:
+            for item in bounded_lines(stream, MAX_LINE):
+                if not item[2] and raw.tell() > limit:  # a cut line is its own error
+                    raise FileError(f"{what}: {path} is larger than {limit >> 20} MiB; "
+                                    "nothing was loaded")
+                yield item
+
+        for number, text, problem in script_commands(within_limit(), limit):
+            if problem:
+                raise FileError(f"{path}:{number}: error: {problem} (nothing was loaded)")
             if text.strip() and not text.lstrip().startswith("#"):
                 out.append((number, text))
     return out

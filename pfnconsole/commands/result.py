@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.arch import ArchProfile
+    from ..core.machine import KmapResult, KunmapResult, LookupResult, PageResult, TeardownResult
+
+    Answer = KmapResult | KunmapResult | TeardownResult | LookupResult | PageResult
+
+
+@dataclass(frozen=True)
+class PathContext:
+    """What `explain` needs of a result with a kernel code path behind it."""
+
+    answer: Answer
+    """The core's frozen result."""
+    arch: ArchProfile
+    ranges: dict[str, tuple[int, int, int]]
+    """The ranges the path touched: name -> (start, end, base), as they were then."""
+    page: int | None = None
+    """kmap's struct page address, where the pfn has one."""
 
 
 @dataclass
@@ -21,8 +40,8 @@ class Result:
     """What the parser understood, echoed back (numbers as ints)."""
     echo: str = ""
     """The parsed request in words, e.g. ``kmap pfn=0x100600 flags=PFN_DEV``."""
-    source: Any = None
-    """What `explain` needs: (core result, arch profile, {range: (start, end, base)})."""
+    source: PathContext | None = None
+    """What `explain` needs, when a kernel code path is behind this result."""
     replay: list[str] | None = None
     """The commands that redo what this one did, when its own text would not (a `load`:
     the commands it ran); what the journal and `save` keep.  None: the line itself."""

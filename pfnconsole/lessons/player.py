@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..commands import Result, Session
 from ..commands.files import FileError, read_text
-from ..commands.table import Mark
+from ..commands.session import Mark
 from .lesson import MAX_LESSON_BYTES, Expectation, Lesson, LessonError, parse_lesson
 
 _MISSING = object()

@@ -10,11 +10,8 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Markdown, RichLog, Static, Tab, Tabs
+from textual.widgets import Footer, Header, RichLog, Static, Tab, Tabs
 
 from .. import __version__
 from ..commands import COMMANDS, Result, Session
@@ -27,8 +24,10 @@ from .command_line import CommandLine
 from .confirm_screen import ConfirmScreen
 from .cost_pane import CostPane
 from .decoder_pane import DecoderPane
+from .help_screen import APP_HELP, HelpScreen
 from .lesson_pane import LessonPane
 from .memory_pane import MemoryPane
+from .palette import CommandsProvider
 from .paste_screen import PasteScreen
 from .ranges_pane import RangesPane
 from .rcu_pane import RcuPane
@@ -38,65 +37,6 @@ PANES = (("memory", "Memory"), ("ranges", "Ranges"), ("decoder", "Decoder"), ("r
          ("cost", "Cost"))
 NARROW_WIDTH = 120
 NARROW_HEIGHT = 36
-
-APP_HELP = """\
-# pfnconsole
-
-Type commands in the line at the bottom (**Tab** completes, **Up/Down** recall,
-the grey suggestion is accepted with **→**). `help` lists every command, `help CMD`
-shows one, `explain` shows the kernel path behind the last answer.
-
-| key | action |
-|---|---|
-| F1 | help for the focused pane |
-| Ctrl+P | command palette: every command and example |
-| Ctrl+Z | undo the last change |
-| F2 | scan animation speed |
-| F3 | next pane (on narrow terminals the tabs switch panes) |
-| F4 | paste a kernel log: decode it, jump to its pfns, build the machine from it |
-| F6 | sweep: cost against the number of ranges |
-| Ctrl+Q | quit |
-
-Try: `register pmem0 0x440000000 4G`, `kmap 0x440600 dev`, `teardown pmem0`,
-`kunmap 0xffffc90000600000`.
-"""
-
-
-class HelpScreen(ModalScreen[None]):
-    """Markdown help for one pane; Escape or F1 closes it."""
-
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "close")]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
-            yield Markdown(self.text)
-            yield Static("[dim]Escape closes[/]")
-
-
-class CommandsProvider(Provider):
-    """Palette entries from the command table: each command and each runnable example."""
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        app = self.app
-        assert isinstance(app, PfnApp)
-        for cmd in COMMANDS.values():
-            text = f"{cmd.name}: {cmd.summary}"
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text),
-                          lambda c=cmd.name: app.prefill(c + " "), help=escape(cmd.synopsis))
-            for example in cmd.examples:
-                etext = f"run: {example}"
-                score = matcher.match(etext)
-                if score > 0:
-                    yield Hit(score * 0.9, matcher.highlight(etext),
-                              lambda e=example: app.run_line(e), help=escape(cmd.summary))
-
 
 class PfnApp(App[None]):
     """pfnconsole's Textual front end."""
@@ -118,9 +58,8 @@ class PfnApp(App[None]):
     ]
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("lesson_next", "lesson_back") and self.player is None:
-            return False  # hidden from the footer without a lesson
-        return True
+        # the lesson keys are hidden from the footer without a lesson
+        return not (action in ("lesson_next", "lesson_back") and self.player is None)
 
     def __init__(self, session: Session | None = None, lesson: Lesson | None = None) -> None:
         super().__init__()
@@ -208,7 +147,10 @@ class PfnApp(App[None]):
         result = self.session.execute(line)
         if result is None:
             return None
-        self.log_text(f"pfn> {line}", _CMD)
+        first, newline, body = line.partition("\n")
+        self.log_text(f"pfn> {first}", _CMD)
+        if newline:
+            self.log_text(f"     … and the {body.count(chr(10)) + 1} pasted line(s) after it", _OUT)
         self.log_text(result.text(), _OUT)
         if result.ok:
             events = list(self._events)
@@ -385,34 +327,20 @@ class PfnApp(App[None]):
         self.query_one(LessonPane).show(self.player.done, lines)
 
     def action_paste(self) -> None:
-        from ..commands.logs import run_decode_log
+        self.push_screen(PasteScreen(lambda text: self.session.query("decode\n" + text)),
+                         self._pasted)
 
-        def decode(text: str):
-            try:
-                return run_decode_log(self.session, text)
-            except Exception as e:  # a ParseError for empty text; shown in the screen
-                return Result(cmd="decode", ok=False, error=str(e))
-
-        self.push_screen(PasteScreen(decode), self._pasted)
-
-    def _pasted(self, outcome) -> None:
+    def _pasted(self, outcome: tuple[str, object] | None) -> None:
         if not outcome:
             return
         what, value = outcome
-        if what == "pfn":
+        if what == "pfn" and isinstance(value, int):
             self.log_text(f"paste: pfn {value:#x}", _OUT)
             self._card(value)
             self.query_one(DecoderPane).set_value(value, "pfn_t:6.16")
-            return
-        from ..commands.logs import machine_from_text
-        arch = self.session.status()["arch"]
-        try:
-            result = machine_from_text(self.session, value, arch, "pasted log")
-        except EngineError as e:
-            self.log_text(f"error: {e}", _OUT)
-            return
-        self.log_text(result.text(), _OUT)
-        self.refresh_all(machine=True)
+        elif what == "machine" and isinstance(value, str):
+            # through the command path, so that save, the journal and --resume see it
+            self.run_line(f"machine from-log - arch={self.session.status()['arch']}\n{value}")
 
     def action_undo(self) -> None:
         self.run_line("undo")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+
+from ..commands import Result
 
 
 class PasteScreen(ModalScreen[tuple[str, object] | None]):
@@ -29,7 +33,7 @@ e820 maps, page-fault walks and more.
   persistent memory included, so the memory pane shows the real layout.
 """
 
-    def __init__(self, decode) -> None:
+    def __init__(self, decode: Callable[[str], Result]) -> None:
         super().__init__()
         self._decode = decode
         self._pfns: dict[str, int] = {}
@@ -57,11 +61,11 @@ e820 maps, page-fault walks and more.
         if not result.ok:
             self.query_one("#paste-summary", Static).update(f"[red]{result.error}[/]")
             return
-        for i, f in enumerate(result.data["findings"]):
+        for i, (f, line) in enumerate(zip(result.data["findings"], result.lines, strict=False)):
             key = f"f{i}"
             if f.get("pfn") is not None:
                 self._pfns[key] = f["pfn"]
-            findings.add_option(Option(_one_line(f), id=key))
+            findings.add_option(Option(line.replace("\n", "  "), id=key))
         pfns = result.data["pfns"]
         self.query_one("#paste-summary", Static).update(
             f"{len(result.data['findings'])} finding(s), {len(pfns)} distinct pfn(s)"
@@ -90,12 +94,3 @@ e820 maps, page-fault walks and more.
             self.dismiss(("pfn", pfn))
         else:
             self.notify("this finding has no pfn")
-
-
-def _one_line(f: dict) -> str:
-    from ..commands.logs import finding_line
-    from ..decode import Finding
-    fields = {k: v for k, v in f.items() if k in Finding.__dataclass_fields__}
-    if "flags" in fields:
-        fields["flags"] = tuple(fields["flags"])
-    return finding_line(Finding(**fields)).replace("\n", "  ")

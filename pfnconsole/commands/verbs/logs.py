@@ -1,14 +1,19 @@
-"""Commands on pasted kernel logs: `decode LOG TEXT…` and `machine from-log FILE`."""
+"""Commands on kernel logs: `decode LOG TEXT…` and `machine from-log FILE|-`."""
 
 from __future__ import annotations
 
-from ..core.errors import EngineError
-from ..core.machine import MachineSpec
-from ..core.physmap import E820Type, e820_type_from_label
-from ..decode import Finding, decode_text
-from .files import read_text
-from .parse import ParseError, Words
-from .result import Result
+from typing import TYPE_CHECKING
+
+from ...core.errors import EngineError
+from ...core.machine import MachineSpec
+from ...core.physmap import E820Type, e820_type_from_label
+from ...decode import Finding, decode_text
+from ..files import read_text
+from ..parse import MAX_BODY, ParseError, Words
+from ..result import Result
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 MAX_LOG_BYTES = 64 << 20
 """`machine from-log` reads at most this much; `pfnconsole decode` streams any size."""
@@ -35,7 +40,7 @@ def finding_line(f: Finding) -> str:
     return text + (f"\n{'':>22}{f.note}" if f.note else "")
 
 
-def run_decode_log(s, text: str) -> Result:
+def run_decode_log(s: Session, text: str) -> Result:
     if not text.strip():
         raise ParseError("decode: give a VALUE, or paste kernel log text after `decode`")
     arch = s.machine.state.arch.name
@@ -77,20 +82,35 @@ def _is_update(lines: list[str], f: Finding) -> bool:
     return "update [mem" in text or "remove [mem" in text
 
 
-def run_machine_from_log(s, w: Words) -> Result:
-    if len(w.args) != 2:
-        raise ParseError("machine from-log: usage: machine from-log FILE [arch=ARCH]")
+PASTED = "pasted log"
+"""The origin `machine from-log -` reports: the log came on the lines after the command."""
+
+
+def run_machine_from_log(s: Session, w: Words) -> Result:
+    usage = "machine from-log: usage: machine from-log FILE|- [arch=ARCH]"
+    if len(w.args) != 2 or set(w.options) - {"arch"} or w.switches:
+        raise ParseError(usage)
+    arch = (w.options.get("arch") or [s.machine.state.arch.name])[0]
+    if w.args[1] == "-":
+        if not w.body or not w.body.strip():
+            raise ParseError("machine from-log -: the log goes on the lines after the command "
+                             "(in a script: `machine from-log - <<EOF`, the log, then `EOF`)")
+        if len(w.body) > MAX_BODY:
+            raise ParseError(f"machine from-log -: the log is larger than {MAX_BODY >> 20} MiB")
+        return machine_from_text(s, w.body, arch, PASTED)
+    if w.body is not None:
+        raise ParseError("machine from-log FILE reads the file: text after it is only "
+                         "read by `machine from-log -`")
     path = s.resolve(w.args[1])
     text = read_text(path, MAX_LOG_BYTES, "machine from-log")
-    arch = (w.options.get("arch") or [s.machine.state.arch.name])[0]
     result = machine_from_text(s, text, arch, str(path))
     if " " not in str(path.resolve()):  # replayed from anywhere: a lesson's logs/ too
         result.replay = [f"machine from-log {path.resolve()} arch={arch}"]
     return result
 
 
-def machine_from_text(s, text: str, arch: str, origin: str) -> Result:
-    """Build the session's machine from a log's memory map (also used by the TUI paste)."""
+def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
+    """Build the session's machine from a log's memory map."""
     lines = text.splitlines()
     findings = decode_text(text, arch=arch)
     ranges, where = layout_from_findings(findings, lines)

@@ -1,0 +1,92 @@
+"""Verbs on pfn encodings: encode and decode (a value, or pasted log text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.encodings import ABIS, Decoded
+from ..parse import ParseError, Words, parse_number
+from ..registry import COMMANDS, Kind, Option, Param, Subject, check_words, command, opt
+from ..render import ok, to_data
+from ..result import Result
+from ..session import Session
+from .kmap_pfn import pfn_and_flags
+from .logs import run_decode_log
+
+ABI_OPTIONS = (Option("abi", Kind.WORD, ABIS), Option("kver", Kind.WORD, meta="X.Y"))
+
+
+def decoded_data(s: Session, d: Decoded) -> dict[str, Any]:
+    """The decoded value plus what the kernel helpers would return on this machine."""
+    has_page = bool(d.has_page) and d.pfn is not None
+    data = to_data(d, "pfn", "flags", "has_page", "devmap", "special", "phys", "notes")
+    data["to_page"] = s.machine.state.sparse.pfn_to_page(d.pfn) if has_page else None
+    data["fields"] = [to_data(f, "name", "hi", "lo", "value", "meaning") for f in d.fields]
+    return data
+
+
+def field_lines(s: Session, d: Decoded) -> list[str]:
+    out = []
+    for f in d.fields:
+        bits = f"{f.hi}" if f.hi == f.lo else f"{f.hi}..{f.lo}"
+        out.append(f"  bits {bits:>6}  {f.name:<26} {s.num(f.value):<10} {f.meaning}")
+    return out + [f"  note: {n}" for n in d.notes]
+
+
+@command(
+    "encode", Subject.ENCODINGS, "build a pfn value in one of the encodings",
+    help="v5: the 2015 __pfn_t (flags in the low PAGE_SHIFT bits); v5rfc adds the same\n"
+    "night's RFC PFN_MAP (bit 3). pfn_t: the merged type,\n"
+    "flags in the top bits (v4.5 .. v6.16; SPECIAL from v4.16). sg: scatterlist\n"
+    "page_link, a struct page pointer with SG_CHAIN/SG_END in bits 0-1.",
+    examples=("encode 0x100600 dev abi=v5", "encode 0x100600 dev map abi=pfn_t kver=4.16",
+              "encode 0x100600 end abi=sg"),
+    params=(Param("PFN", Kind.NUMBER), Param("FLAG", Kind.FLAG, optional=True, variadic=True)),
+    options=ABI_OPTIONS)
+def run_encode(s: Session, w: Words) -> Result:
+    pfn, flags = pfn_and_flags(w, "encode")
+    abi = (opt(w, "abi") or "v5").lower()
+    kver = opt(w, "kver")
+    value = s.machine.encode(abi, pfn, flags, kver)
+    d = s.machine.decode(abi, value, kver)
+    data = {"value": value, "abi": abi, "kver": kver, **decoded_data(s, d)}
+    lines = [f"{s.num(value)}  ({abi}{' v' + kver if kver else ''})", *field_lines(s, d)]
+    return ok("encode", f"encode pfn={s.num(pfn)} flags={'|'.join(d.flags) or '0'} abi={abi}",
+              data, lines, {"pfn": pfn, "flags": flags, "abi": abi, "kver": kver})
+
+
+@command(
+    "decode", Subject.ENCODINGS, "take a pfn value apart, or decode pasted kernel log text",
+    forms=("decode LOG TEXT…",),
+    help="With one number: the pfn, the flags and what they mean, with every bit field of\n"
+    "the layout. With anything else: the text is read as kernel log lines (dump_page,\n"
+    "Bad page state, Memory failure, fs_dax traces, e820 maps, page faults …) and each\n"
+    "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.",
+    examples=("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004",
+              "decode BUG: Bad page state in process a.out  pfn:7fe84"),
+    params=(Param("VALUE", Kind.NUMBER),), options=ABI_OPTIONS, raw_text=True)
+def run_decode(s: Session, w: Words) -> Result:
+    if not is_value_decode(w):
+        return run_decode_log(s, w.raw if w.body is None else w.raw + "\n" + w.body)
+    check_words(COMMANDS["decode"], w)
+    value = parse_number(w.args[0], "VALUE")
+    abi = (opt(w, "abi") or "v5").lower()
+    kver = opt(w, "kver")
+    d = s.machine.decode(abi, value, kver)
+    data = {"value": value, "abi": abi, "kver": kver, **decoded_data(s, d)}
+    lines = [f"pfn {s.num(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
+             f"has_page {d.has_page}" + ("  devmap" if d.devmap else "")
+             + ("  special" if d.special else ""), *field_lines(s, d)]
+    return ok("decode", f"decode value={s.num(value)} abi={abi}", data, lines,
+              {"value": value, "abi": abi, "kver": kver})
+
+
+def is_value_decode(w: Words) -> bool:
+    """`decode 0x… [abi=…]` takes a value apart; anything else is pasted log text."""
+    if len(w.args) != 1 or set(w.options) - {"abi", "kver"} or w.body is not None:
+        return False
+    try:
+        parse_number(w.args[0])
+    except ParseError:
+        return False
+    return True

@@ -1,0 +1,132 @@
+"""Verbs on the machine itself: `machine`, `info`, `e820`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.arch import ARCH_NAMES, PAGE_SIZES
+from ...core.machine import MachineSpec, State
+from ..parse import ParseError, Words, parse_number, parse_size_at
+from ..registry import Kind, Option, Param, Subject, command, opt
+from ..render import hx, ok, size_text
+from ..result import Result
+from ..session import Session
+from .logs import run_machine_from_log
+
+
+@command(
+    "machine", Subject.MACHINE, "build a machine (arch, RAM, pmem, kernel version)",
+    words="[ARCH] [ram=SIZE] [pmem=SIZE@START|none ...] [kver=X.Y] [page=4K|16K|64K] "
+          "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N]",
+    forms=("machine from-log FILE|- [arch=A]",),
+    help="Replace the machine with a new one. ARCH is one of " + ", ".join(ARCH_NAMES) + ".\n"
+    "ram= is usable RAM (x86 adds the usual holes below 4 GiB); pmem= carves persistent\n"
+    "memory like memmap=SIZE!START (e820 type 12); without it two 4 GiB type-7 ranges\n"
+    "follow RAM. kver= picks era-dependent constants (direct-map base, section flags,\n"
+    "arm64 SECTION_SIZE_BITS). No per-page state is allocated, so 64 TiB is cheap.\n"
+    "`machine from-log FILE` builds the machine from a boot log's e820/`user:` map (or\n"
+    "its memory node ranges), persistent-memory ranges included; `machine from-log -`\n"
+    "reads the log from the lines pasted after it.",
+    examples=("machine x86_64", "machine x86_64-5level ram=64T pmem=4G@0x500000000",
+              "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse"),
+    params=(Param("ARCH", Kind.ARCH, optional=True), Param("FILE", Kind.WORD, optional=True)),
+    options=(Option("arch", Kind.WORD), Option("ram", Kind.NUMBER),
+             Option("pmem", Kind.SIZE_AT, repeat=True), Option("kver", Kind.WORD),
+             Option("page", Kind.WORD, tuple(PAGE_SIZES)), Option("struct_page", Kind.NUMBER),
+             Option("memmodel", Kind.WORD, ("vmemmap", "sparse")), Option("cpus", Kind.NUMBER)),
+    mutates=True, raw_text=True)
+def run_machine(s: Session, w: Words) -> Result:
+    if w.args and w.args[0].lower() == "from-log":
+        return run_machine_from_log(s, w)
+    from ..registry import COMMANDS, check_words
+    check_words(COMMANDS["machine"], w)
+    arch = w.args[0] if w.args else "x86_64"
+    if len(w.args) > 1:
+        raise ParseError(f"machine: unexpected {w.args[1]!r} (usage: machine [ARCH] key=value…"
+                         " or machine from-log FILE)")
+    if "arch" in w.options:
+        raise ParseError("machine: arch= goes with `machine from-log FILE`; "
+                         "otherwise name the arch first: machine arm64 …")
+    parsed: dict[str, Any] = {"arch": arch}
+    kw: dict[str, Any] = {"arch": arch}
+    if (v := opt(w, "ram")) is not None:
+        kw["ram"] = parsed["ram"] = parse_number(v, "ram")
+    if "pmem" in w.options:
+        values = w.options["pmem"]
+        if values == ["none"]:
+            kw["pmem"] = ()
+        else:
+            kw["pmem"] = tuple(parse_size_at(v, "pmem") for v in values)
+        parsed["pmem"] = [list(p) for p in kw["pmem"]]
+    if (v := opt(w, "kver")) is not None:
+        kw["kver"] = parsed["kver"] = v
+    if (v := opt(w, "page")) is not None:
+        kw["page_shift"] = PAGE_SIZES[v.upper()]
+        parsed["page"] = v.upper()
+    if (v := opt(w, "struct_page")) is not None:
+        kw["struct_page"] = parsed["struct_page"] = parse_number(v, "struct_page")
+    if (v := opt(w, "memmodel")) is not None:
+        kw["memmodel"] = parsed["memmodel"] = v.lower()
+    if (v := opt(w, "cpus")) is not None:
+        kw["cpus"] = parsed["cpus"] = parse_number(v, "cpus")
+    st = s.machine.machine(MachineSpec(**kw))
+    data, lines = machine_data(st)
+    echo = "machine " + " ".join(f"{k}={v}" for k, v in parsed.items() if k != "arch")
+    return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed,
+              [n for n in st.arch.notes if "not in kernel-facts" in n])
+
+
+def machine_data(st: State) -> tuple[dict[str, Any], list[str]]:
+    """The machine's profile and memory, for `machine` and `info`."""
+    a = st.arch
+    kver = f"{st.kver[0]}.{st.kver[1]}"
+    data = {
+        "arch": a.name, "kver": kver,
+        **{k: getattr(a, k) for k in ("page_shift", "section_size_bits", "max_physmem_bits",
+                                      "page_offset", "vmemmap_base", "struct_page_size",
+                                      "sections_per_root", "nr_mem_sections",
+                                      "nr_section_roots")},
+        "ram_bytes": st.physmap.ram_bytes, "sections_present": st.sparse.nr_present,
+        "roots_allocated": len(st.sparse.roots), "memmodel": st.spec.memmodel,
+        "cpus": st.rcu.ncpus,
+        "pmem": [[r.start, r.end] for r in st.physmap.ranges if r.type.is_pmem],
+    }
+    lines = [
+        f"{a.name} v{kver}: PAGE_SHIFT {a.page_shift}, SECTION_SIZE_BITS "
+        f"{a.section_size_bits}, MAX_PHYSMEM_BITS {a.max_physmem_bits}",
+        f"  sizeof(struct page) {a.struct_page_size}, memmodel {st.spec.memmodel}, "
+        f"cpus {st.rcu.ncpus}",
+        f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}",
+        f"  RAM {size_text(st.physmap.ram_bytes)} in {st.sparse.nr_present} present sections "
+        f"of {size_text(1 << a.section_size_bits)}",
+        f"  mem_section roots: {len(st.sparse.roots)} of {a.nr_section_roots} allocated, "
+        f"{a.sections_per_root} sections each",
+    ]
+    for r in st.physmap.ranges:
+        if r.type.is_pmem:
+            lines.append(f"  pmem [{hx(r.start)}-{hx(r.end)}] {size_text(r.size)} "
+                         f"{r.type.label}: no struct pages")
+    return data, lines
+
+
+@command("info", Subject.MACHINE, "the current machine: profile, RAM, sections, pmem",
+         help="What `machine` printed when it built this machine; changes nothing.",
+         examples=("info",))
+def run_info(s: Session, w: Words) -> Result:
+    data, lines = machine_data(s.machine.state)
+    return ok("info", "", data, lines, {})
+
+
+@command("e820", Subject.MACHINE, "print the physical memory map as the kernel does",
+         help="The e820 table in arch/x86/kernel/e820.c's format (inclusive ends).",
+         examples=("e820",))
+def run_e820(s: Session, w: Words) -> Result:
+    st = s.machine.state
+    pm = st.physmap
+    if st.spec.pmem:  # carved like memmap=SIZE!START: the kernel prints the edited map
+        lines = ["user-defined physical RAM map:"] + [r.e820_line("user") for r in pm.ranges]
+    else:
+        lines = ["BIOS-provided physical RAM map:"] + [r.e820_line() for r in pm.ranges]
+    data = {"ranges": [{"start": r.start, "end": r.end, "type": int(r.type),
+                        "label": r.type.label} for r in pm.ranges]}
+    return ok("e820", "", data, lines, {})

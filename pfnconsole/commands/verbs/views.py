@@ -1,0 +1,158 @@
+"""Read-only views: lookup, page, identify, ranges, sections, and explain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.sparse import SectionFlags, flag_letters
+from ..explain import explain
+from ..parse import ParseError, Words, parse_number
+from ..registry import Kind, Param, Subject, command
+from ..render import hx, ok, size_text, to_data
+from ..result import Result
+from ..session import Session
+from .kmap_pfn import COSTS, SECTION_COSTS
+
+
+@command("lookup", Subject.VIEWS, "where is this pfn: memmap, list path and section path",
+         help="Answer without taking a mapping: e820 type, section, pfn_valid, struct page, "
+         "and the\nrange each path finds with its cost.",
+         examples=("lookup 0x100600",), params=(Param("PFN", Kind.NUMBER),))
+def run_lookup(s: Session, w: Words) -> Result:
+    pfn = parse_number(w.args[0], "PFN")
+    r = s.machine.lookup(pfn)
+    lc, sc = r.list_cost, r.section_cost
+    spr = s.machine.state.arch.sections_per_root
+    data = to_data(r, "pfn", "phys", "e820", "pfn_valid", "page", "direct", "list_range",
+                   "section_range", "agree", section="section_nr", list_kva="list_cost.answer",
+                   section_kva="section_cost.answer", **COSTS, **SECTION_COSTS)
+    data["root"] = r.section.root if r.section else r.section_nr // spr
+    lines = [f"phys {hx(r.phys)} ({r.e820}); section {r.section_nr} "
+             f"(root {r.section_nr // spr}, idx {r.section_nr % spr})",
+             "  memmap: " + (f"pfn_valid, struct page {hx(r.page)}, __va {hx(r.direct)}"
+                              if r.pfn_valid else "no struct page (not pfn_valid)"),
+             f"  list path:    {r.list_range or 'no range'} -> {hx(lc.answer)} "
+             f"({lc.steps} nodes, {lc.loads} loads, {lc.ns} ns)",
+             f"  section path: {r.section_range or 'no range'} -> {hx(sc.answer)} "
+             f"({sc.loads} loads, {sc.ns} ns)" + ("" if r.agree else "   DISAGREE")]
+    res = ok("lookup", f"lookup pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
+    res.source = s.context(r, [st.name for st in r.steps])
+    return res
+
+
+@command("page", Subject.VIEWS, "the struct page of a pfn",
+         help="pfn_to_page(), the section and its flags, __va, and what the simulator did to it.",
+         examples=("page 0x100600",), params=(Param("PFN", Kind.NUMBER),))
+def run_page(s: Session, w: Words) -> Result:
+    pfn = parse_number(w.args[0], "PFN")
+    r = s.machine.page(pfn)
+    spr = s.machine.state.arch.sections_per_root
+    sec = r.section
+    data = to_data(r, "pfn", "phys", "page", "e820", "pfn_valid", "direct", "kmaps", "touches",
+                   section="section_nr", section_mem_map="section.section_mem_map")
+    data["section_flags"] = flag_letters(sec.flags) if sec else None
+    lines = [f"pfn {s.num(pfn)}: phys {hx(r.phys)} ({r.e820})",
+             f"  struct page {hx(r.page)}" + ("" if r.pfn_valid else "  (not pfn_valid: "
+                                              "nothing backs this struct page)"),
+             f"  section {r.section_nr} (root {r.section_nr // spr}, idx {r.section_nr % spr}): "
+             + (f"section_mem_map {hx(sec.section_mem_map)} [{flag_letters(sec.flags)}]"
+                if sec else "root not allocated")]
+    if r.direct is not None:
+        lines.append(f"  __va {hx(r.direct)}")
+    lines.append(f"  simulator: {r.kmaps} kmap(s) open, touched {r.touches} time(s)"
+                 + (f", last by {r.last}" if r.last else ""))
+    res = ok("page", f"page pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
+    res.source = s.context(r)
+    return res
+
+
+@command("identify", Subject.VIEWS, "what a kernel virtual address points at",
+         help="Direct map, struct page in the memmap, or a device mapping; for a device mapping\n"
+         "also whether this CPU's access is protected, racy or a use-after-free.",
+         examples=("identify 0xffffea0004018000", "identify 0xffff888100600000"),
+         params=(Param("ADDR", Kind.ADDR),))
+def run_identify(s: Session, w: Words) -> Result:
+    addr = parse_number(w.args[0], "ADDR")
+    r = s.machine.identify(addr)
+    data = to_data(r, "addr", "kind", "pfn", "phys", "range", "range_state", "verdict")
+    lines = [f"{hx(addr)}: {r.kind}" + (f" ({r.range}, {r.range_state})" if r.range else ""),
+             f"  {r.detail}"]
+    if r.pfn is not None:
+        lines.append(f"  pfn {s.num(r.pfn)}, phys {hx(r.phys)}")
+    warnings = [f"{r.verdict}: {r.detail}"] if r.verdict not in ("", "ok") else []
+    return ok("identify", f"identify addr={hx(addr)}", data, lines, {"addr": addr}, warnings)
+
+
+@command("ranges", Subject.VIEWS, "the kmap list in scan order, and ranges being torn down",
+         help="Newest first, as list_for_each_entry_rcu() walks it.", examples=("ranges",))
+def run_ranges(s: Session, w: Words) -> Result:
+    st = s.machine.state
+    rows: list[dict[str, Any]] = []
+    lines = ["head" if st.kmap.nodes else "head (empty list)"]
+    held: dict[str, int] = {}
+    for m in st.mappings.values():
+        if m.range:
+            held[m.range] = held.get(m.range, 0) + 1
+    for i, r in enumerate(st.kmap.nodes, 1):
+        holders = held.get(r.name, 0)
+        rows.append({**to_data(r, "name", "start", "end", "base", "state"), "position": i,
+                     "mappings": holders})
+        lines.append(f"  {i}. {r.name:<10} [{hx(r.start)}-{hx(r.end)}] base {hx(r.base)}  "
+                     f"{holders} mapping(s)")
+    for r in st.ranges.values():
+        if r.state != "live":
+            rows.append({**to_data(r, "name", "start", "end", "base", "state", "gp"),
+                         "position": None})
+            lines.append(f"     {r.name:<10} [{hx(r.start)}-{hx(r.end)}] {r.state}"
+                         + (f" (grace period {r.gp})" if r.state == "unlinked" else ""))
+    return ok("ranges", "", {"ranges": rows}, lines, {})
+
+
+@command("sections", Subject.VIEWS, "present mem_sections and the device section table",
+         help="Runs of present sections with their section_mem_map word and P/M/O/E/D flags.",
+         examples=("sections",))
+def run_sections(s: Session, w: Words) -> Result:
+    st = s.machine.state
+    sp, a = st.sparse, st.arch
+    runs: list[dict[str, Any]] = []
+    lines = [f"{sp.nr_present} present sections of {size_text(1 << a.section_size_bits)} "
+             f"({sp.era.name} flags, SECTION_MAP_MASK {hx(sp.era.map_mask)}); "
+             f"{len(sp.roots)} root(s) allocated"]
+    full = (1 << a.subsections_per_section) - 1
+    has_subsections = bool(sp.era.flags & SectionFlags.IS_EARLY)  # subsection hotplug era
+    for run in sp.iter_runs():
+        ms = sp.nr_to_section(run.first)
+        assert ms is not None
+        runs.append({"first": run.first, "last": run.last, "section_mem_map": run.word,
+                     "flags": flag_letters(ms.flags), "mem_map": ms.mem_map})
+        lines.append(f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
+                     f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}")
+        for nr in sorted({run.first, run.last}) if has_subsections else ():
+            bits = sp.subsection_map(nr, st.physmap)
+            if bits != full:
+                runs[-1].setdefault("partial", {})[str(nr)] = bits
+                lines.append(f"    section {nr}: subsection_map {bits:#x} (RAM in "
+                             f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M; "
+                             "early section, so pfn_valid() holds for all of it)")
+    device = [{"first": lo, "last": hi, "ranges": list(names)}
+              for lo, hi, names in st.table.runs()]  # O(ranges), however many sections
+    if device:
+        slots = sum(d["last"] - d["first"] + 1 for d in device)
+        lines.append(f"section table (device ranges): {slots} slot(s) in {len(device)} run(s)")
+        for d in device[:8]:
+            lines.append(f"  {d['first']}..{d['last']}: {', '.join(d['ranges'])}")
+        if len(device) > 8:
+            lines.append(f"  … {len(device) - 8} more run(s)")
+    return ok("sections", "", {"runs": runs, "device_runs": device}, lines, {})
+
+
+@command("explain", Subject.VIEWS, "the kernel code path behind the last result",
+         help="Step by step, with the nodes the list walk touched, the section macros beside\n"
+         "them, and the kernel source file each step comes from.", examples=("explain",))
+def run_explain(s: Session, w: Words) -> Result:
+    last = s.last_path
+    if last is None or last.source is None:
+        raise ParseError("explain: nothing to explain yet; run kmap, kunmap, teardown, lookup "
+                         "or page first")
+    return ok("explain", f"explain {last.echo or last.cmd}", {"explains": last.cmd},
+              explain(last.source), {})
