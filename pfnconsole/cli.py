@@ -7,11 +7,14 @@ import json
 import os
 import signal
 import sys
-from typing import TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from . import __version__
 from .commands import Session
 from .commands.script import run_script
+
+if TYPE_CHECKING:
+    from .commands.journal import SessionInfo
 
 __all__ = ["main", "run_script"]
 
@@ -38,8 +41,8 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
         if name == "-":
             # stdin cannot be read twice: spool it (to disk past 16 MiB), its lines
             # already cut to the decoder's limit, so a giant line costs neither memory nor disk
-            f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+", encoding="utf-8",  # noqa: SIM115 (closed below)
-                                              errors="replace")
+            f: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed below)
+                max_size=16 << 20, mode="w+", encoding="utf-8", errors="replace")
             for block in blocks_of(sys.stdin):
                 f.write(block)
             f.seek(0)
@@ -111,7 +114,7 @@ def console_session(resume: str | bool | None = None) -> Session:
     return session
 
 
-def find_session(wanted: str):
+def find_session(wanted: str) -> SessionInfo:
     """The newest session that ran a command, or the one whose id is ``wanted``."""
     from .commands.journal import list_sessions, sessions_dir
     found = list_sessions()
@@ -190,8 +193,8 @@ def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -
             failed += 1
             continue
         errors = check_lesson(lesson)
-        for e in errors:
-            err.write(e + "\n")
+        for problem in errors:
+            err.write(problem + "\n")
         failed += bool(errors)
         out.write(f"{'ok  ' if not errors else 'FAIL'} {lesson.name} "
                   f"({len(lesson.steps)} steps)\n")
@@ -250,7 +253,17 @@ def _main(argv: list[str] | None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")  # pasted junk is reported, never a crash
     if args.command == "bench":
-        from .bench import main as bench_main
+        # the suite is the checkout's bench/, beside the package source; never in the wheel
+        from pathlib import Path
+        root = Path(__file__).resolve().parent.parent
+        if not ((root / "bench" / "suite.py").is_file() and (root / "pyproject.toml").is_file()):
+            sys.stderr.write("pfnconsole bench runs from a source checkout: git clone "
+                             "https://github.com/pfnconsole/pfnconsole; the bench/ folder is "
+                             "not installed\n")
+            return 2
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        from bench.suite import main as bench_main
         return bench_main(args.quick, args.json, sys.stdout)
     if args.command == "lesson":
         return lesson_command(args.action, args.names, out=sys.stdout, err=sys.stderr)

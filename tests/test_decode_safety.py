@@ -21,7 +21,7 @@ import tracemalloc
 
 import pytest
 
-from pfnconsole import bench_log
+from bench import logs as bench_log
 from pfnconsole.decode import LIMIT_LINE, calibrate, decode_lines, decode_text
 from pfnconsole.decode.skim import blocks_of, blocks_of_text
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pfnconsole import bench_log
+from bench import logs as bench_log
 from pfnconsole.decode import LIMIT_LINE, calibrate, decode_lines, decode_text
 from pfnconsole.decode.calibrate import Calibrator, calibrate_blocks
 from pfnconsole.decode.clean import UNMARKED, clean_line, logical_lines

@@ -29,7 +29,7 @@ from ..decode.logfile import NotRegularFile, file_kind, open_regular_fd
 class FileError(EngineError):
     """A file the console will not read or write; the message names it and says why."""
 
-    data: dict = {}
+    data: dict[str, str] = {}  # never mutated: FileExists sets its own
     """Details a front end can act on (the refused command's result data)."""
 
 

@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .files import FileError, bounded_lines, open_regular
 from .parse import MAX_LINE, script_commands
@@ -50,7 +51,7 @@ class JournalError(OSError):
     """A journal write failed; the OS error is kept, the journal is as it was."""
 
 
-def _frame(record: dict) -> bytes:
+def _frame(record: dict[str, Any]) -> bytes:
     body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     data = body.encode("utf-8", errors="replace")
     return b"%08x " % zlib.crc32(data) + data + b"\n"
@@ -98,7 +99,7 @@ class Journal:
                 pass  # the torn tail is found and dropped when the journal is read
             raise JournalError(e.errno, e.strerror, str(self.path)) from None
 
-    def append(self, records: list[dict]) -> None:
+    def append(self, records: list[dict[str, Any]]) -> None:
         """Write ``records`` (one command's, or a whole replay's) in one write + fsync."""
         if records:
             self._write(b"".join(_frame(r) for r in records))
@@ -122,10 +123,10 @@ class JournalRead:
     """What a journal holds: its header, its commands in order, and what was wrong."""
 
     path: Path
-    header: dict = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
     commands: list[tuple[int, str]] = field(default_factory=list)
     """(journal line, command) to replay, after any ``keep``."""
-    records: list[dict] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -165,7 +166,7 @@ def read_journal(path: Path) -> JournalRead:
     return out
 
 
-def _unframe(text: str) -> dict | None:
+def _unframe(text: str) -> dict[str, Any] | None:
     crc, _, body = text.partition(" ")
     try:
         if len(crc) != 8 or int(crc, 16) != zlib.crc32(body.encode("utf-8")):

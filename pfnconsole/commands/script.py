@@ -21,10 +21,7 @@ def run_script(stream: TextIO, name: str, *, as_json: bool, keep_going: bool,
     session = session or Session()
     status = 0
     for lineno, line, problem in script_commands(bounded_lines(stream, MAX_LINE)):
-        if problem:
-            result = error("?", problem)
-        else:
-            result = session.execute(line)
+        result = error("?", problem) if problem else session.execute(line)
         if result is None:
             continue
         if as_json:

@@ -17,6 +17,8 @@ from .. import __version__
 from ..commands import COMMANDS, Result, Session
 from ..core import events as ev
 from ..core.errors import EngineError
+from ..core.sweep import COUNTS
+from ..core.sweep import sweep as core_sweep
 from ..highlight import PfnCommandLexer, PfnOutputLexer
 from ..lessons import Lesson, Player
 from . import log_text
@@ -364,16 +366,11 @@ class PfnApp(App[None]):
         yield SystemCommand("Scan speed", "instant / fast / slow", self.action_speed)
 
 
-def sweep(counts: tuple[int, ...] = (1, 4, 16, 64, 256)) -> list[tuple[int, int, int, int, int]]:
-    """Register N ranges on a scratch session and kmap into the oldest: both paths' cost."""
-    rows = []
-    for n in counts:
-        s = Session()
-        for i in range(n):
-            s.execute(f"register r{i} {0x10000000000 + (i << 32):#x} 4G")
-        r = s.execute(f"kmap {0x10000000000 >> 12:#x} dev").data
-        rows.append((n, r["list_loads"], r["list_ns"], r["section_loads"], r["section_ns"]))
-    return rows
+def sweep(counts: tuple[int, ...] = COUNTS) -> list[tuple[int, int, int, int, int]]:
+    """The F6 sweep (core.sweep, as `pfnconsole bench` runs it): per N, (N, list loads,
+    list ns, section loads, section ns) of a kmap into the oldest of N ranges."""
+    return [(r.n, r.list_loads, r.list_ns, r.section_loads, r.section_ns)
+            for r in core_sweep(counts)]
 
 
 def main(lesson: str | None = None, session: Session | None = None) -> int:

@@ -18,9 +18,9 @@ ABI_OPTIONS = (Option("abi", Kind.WORD, ABIS), Option("kver", Kind.WORD, meta="X
 
 def decoded_data(s: Session, d: Decoded) -> dict[str, Any]:
     """The decoded value plus what the kernel helpers would return on this machine."""
-    has_page = bool(d.has_page) and d.pfn is not None
     data = to_data(d, "pfn", "flags", "has_page", "devmap", "special", "phys", "notes")
-    data["to_page"] = s.machine.state.sparse.pfn_to_page(d.pfn) if has_page else None
+    data["to_page"] = (s.machine.state.sparse.pfn_to_page(d.pfn)
+                       if d.has_page and d.pfn is not None else None)
     data["fields"] = [to_data(f, "name", "hi", "lo", "value", "meaning") for f in d.fields]
     return data
 

@@ -67,13 +67,15 @@ def layout_from_findings(findings: list[Finding], lines: list[str]
                 t = e820_type_from_label(f.type or "")
             except EngineError:
                 continue
+            assert f.start is not None and f.end is not None  # e820 findings carry both
             ranges.append((f.start, f.end, int(t)))
         where = "user-defined map (memmap=)" if user else "firmware e820 map"
         return tuple(ranges), f"{where}, lines {chosen[0].line}-{chosen[-1].line}"
-    nodes = [f for f in findings if f.kind == "node_range" and f.start is not None]
+    nodes = [(f.line, f.start, f.end) for f in findings
+             if f.kind == "node_range" and f.start is not None and f.end is not None]
     if nodes:
-        return (tuple((f.start, f.end, int(E820Type.RAM)) for f in nodes),
-                f"memory node ranges, lines {nodes[0].line}-{nodes[-1].line}")
+        return (tuple((start, end, int(E820Type.RAM)) for _, start, end in nodes),
+                f"memory node ranges, lines {nodes[0][0]}-{nodes[-1][0]}")
     return (), ""
 
 

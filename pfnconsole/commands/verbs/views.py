@@ -134,13 +134,13 @@ def run_sections(s: Session, w: Words) -> Result:
                 lines.append(f"    section {nr}: subsection_map {bits:#x} (RAM in "
                              f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M; "
                              "early section, so pfn_valid() holds for all of it)")
-    device = [{"first": lo, "last": hi, "ranges": list(names)}
-              for lo, hi, names in st.table.runs()]  # O(ranges), however many sections
+    table = st.table.runs()  # O(ranges), however many sections
+    device = [{"first": lo, "last": hi, "ranges": list(names)} for lo, hi, names in table]
     if device:
-        slots = sum(d["last"] - d["first"] + 1 for d in device)
+        slots = sum(hi - lo + 1 for lo, hi, _ in table)
         lines.append(f"section table (device ranges): {slots} slot(s) in {len(device)} run(s)")
-        for d in device[:8]:
-            lines.append(f"  {d['first']}..{d['last']}: {', '.join(d['ranges'])}")
+        for lo, hi, names in table[:8]:
+            lines.append(f"  {lo}..{hi}: {', '.join(names)}")
         if len(device) > 8:
             lines.append(f"  … {len(device) - 8} more run(s)")
     return ok("sections", "", {"runs": runs, "device_runs": device}, lines, {})

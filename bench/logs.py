@@ -1,5 +1,8 @@
 """A generated kernel log for the decoder benchmark: everyday chatter with incidents.
 
+Moved out of the package (it was ``pfnconsole/bench_log.py``): the tests that need a
+generated log import it as ``bench.logs`` from the repository root.
+
 Every incident is one of the formats the decoder reads, written as a whole report the
 way the kernel prints it (a Bad page state with its call trace, a dump_page, a
 memory-failure pair, an e820 map and zone list at boot, a page fault with its page-table
@@ -11,6 +14,7 @@ chatter, with the odd call trace full of kernel text addresses.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 _NOISE = (
     "usb {c}-1: new high-speed USB device number {n} using xhci_hcd",
@@ -171,7 +175,7 @@ def _fault(r: random.Random, t: float) -> list[str]:
 
 
 def _fs_dax(r: random.Random, t: float) -> list[str]:
-    out = []
+    out: list[str] = []
     for _ in range(4):
         pfn = r.randrange(0x100000, 0x400000) & ~0x1FF
         out.append(f"  fio-{r.randrange(9000)}  [00{r.randrange(8)}] .....  {t:.6f}: dax_pmd_insert_mapping: "
@@ -188,7 +192,11 @@ def _pmem(r: random.Random, t: float) -> list[str]:
     ]
 
 
-INCIDENTS = (_bad_page, _dump_page, _memory_failure, _boot, _fault, _fs_dax, _pmem)
+Incident = Callable[[random.Random, float], list[str]]
+"""One whole report: a random source and the timestamp in, its lines out."""
+
+INCIDENTS: tuple[Incident, ...] = (_bad_page, _dump_page, _memory_failure, _boot, _fault, _fs_dax,
+                                   _pmem)
 
 
 def generate(path: str, size: int, density: float, seed: int = 7) -> tuple[int, int, int]:
@@ -199,9 +207,9 @@ def generate(path: str, size: int, density: float, seed: int = 7) -> tuple[int, 
     r = random.Random(seed)
     written = total = incident_lines = 0
     t = 0.0
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8") as f:
         while written < size:
-            lines = []
+            lines: list[str] = []
             while len(lines) < 4000:
                 t += r.random() / 50
                 if r.random() < density / 8:  # incidents average about 8 lines
