@@ -119,7 +119,7 @@ class Repl:
         self.output = output
         self.prompts = 0
         """How many prompts have been shown (tests wait on it)."""
-        self.prompt = PromptSession(
+        self.prompt: PromptSession[str] = PromptSession(
             history=history if history is not None else open_history(),
             auto_suggest=AutoSuggestFromHistory(),
             completer=CommandCompleter(self.session),
@@ -130,7 +130,7 @@ class Repl:
             input=input, output=output,
         )
 
-    def toolbar(self):
+    def toolbar(self) -> str:
         st = self.session.status()
         gps = st["grace_periods"]
         return (f" {st['arch']}  cpu{st['cpu']}  readers {st['readers']}  "

@@ -24,6 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from ..commands.parse import ParseError, parse_number
 from ..core.errors import EngineError
@@ -93,7 +94,7 @@ MAX_DEPTH = 16
 """How deeply lists in an expect value may nest."""
 
 
-def parse_value(text: str, where: tuple[str, int], depth: int = 0):
+def parse_value(text: str, where: tuple[str, int], depth: int = 0) -> object:
     """A value in an expect line: numbers with sizes, JSON literals, quoted or bare words."""
     if depth > MAX_DEPTH:
         raise LessonError(*where, f"lists nest more than {MAX_DEPTH} deep")
@@ -143,6 +144,14 @@ def _split_list(inner: str) -> list[str]:
     return parts
 
 
+class _StepDraft(TypedDict):
+    """The step being read: its heading and the narration lines so far."""
+
+    title: str
+    line: int
+    text: list[str]
+
+
 def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
     """Read a lesson; LessonError with the file and line for anything off."""
     if len(text) > MAX_LESSON_BYTES:
@@ -152,7 +161,7 @@ def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
     title = None
     intro: list[str] = []
     steps: list[Step] = []
-    cur: dict | None = None
+    cur: _StepDraft | None = None
     fence: tuple[str, int] | None = None  # (kind, line) while inside a fenced block
     buf: list[tuple[int, str]] = []
     blocks: list[Block] = []

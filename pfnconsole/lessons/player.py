@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..commands import Result, Session
 from ..commands.files import FileError, read_text
 from ..commands.session import Mark
-from .lesson import MAX_LESSON_BYTES, Expectation, Lesson, LessonError, parse_lesson
+from .lesson import MAX_LESSON_BYTES, Expectation, Lesson, LessonError, Step, parse_lesson
 
 _MISSING = object()
 
@@ -50,7 +51,7 @@ def read_lesson(path: Path) -> str:
         raise LessonError(str(path), 0, str(e)) from None
 
 
-def lookup(data: object, path: str):
+def lookup(data: object, path: str) -> object:
     """``steps.0.name`` in a JSON-like value; _MISSING when absent."""
     for part in path.split("."):
         if isinstance(data, dict) and part in data:
@@ -66,6 +67,8 @@ def lookup(data: object, path: str):
 def check(exp: Expectation, result: Result) -> str | None:
     """None when the result meets the expectation, else what was wrong."""
     doc = result.to_json()
+    # compared as Python compares: values of kinds that do not order raise TypeError, below
+    actual: Any
     if exp.path == "text":
         actual = result.text()
     elif exp.path == "error":
@@ -140,7 +143,7 @@ class Player:
         self.outcomes.append(outcome)
         return outcome
 
-    def _run_blocks(self, step, outcome: StepOutcome) -> None:
+    def _run_blocks(self, step: Step, outcome: StepOutcome) -> None:
         for block in step.blocks:
             block_results: list[Result] = []
             for line, text in block.commands:

@@ -7,10 +7,17 @@ engine's events (scan steps, costs) to the panes that animate them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from pygments.lexer import Lexer
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static, Tab, Tabs
 
 from .. import __version__
@@ -59,7 +66,7 @@ class PfnApp(App[None]):
         Binding("ctrl+q", "quit", "quit"),
     ]
 
-    def check_action(self, action: str, parameters) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # the lesson keys are hidden from the footer without a lesson
         return not (action in ("lesson_next", "lesson_back") and self.player is None)
 
@@ -106,7 +113,7 @@ class PfnApp(App[None]):
         if self.player:
             self.query_one(LessonPane).show(0, [])
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
@@ -118,6 +125,7 @@ class PfnApp(App[None]):
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab(self, event: Tabs.TabActivated) -> None:
+        assert event.tab.id is not None  # compose gives every tab an id
         self._show_only(event.tab.id.removeprefix("tab-"))
 
     def _show_only(self, name: str) -> None:
@@ -172,7 +180,7 @@ class PfnApp(App[None]):
         self.push_screen(ConfirmScreen(f"{path} exists. Replace it with this session's "
                                        "commands?"), answered)
 
-    def log_text(self, text: str, lexer) -> None:
+    def log_text(self, text: str, lexer: Lexer) -> None:
         self.query_one("#log", RichLog).write(
             log_text.render(text, lexer, self.get_css_variables()))
 
@@ -245,7 +253,7 @@ class PfnApp(App[None]):
     def action_help(self) -> None:
         focused = self.focused
         text = APP_HELP
-        node = focused
+        node: DOMNode | None = focused
         while node is not None:
             if hasattr(node, "HELP") and isinstance(node.HELP, str) \
                     and node is not self:
@@ -360,7 +368,7 @@ class PfnApp(App[None]):
         rows = sweep()
         self.call_from_thread(self.query_one(CostPane).show_sweep, rows)
 
-    def get_system_commands(self, screen):
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Sweep", "cost against the number of ranges", self.action_sweep)
         yield SystemCommand("Scan speed", "instant / fast / slow", self.action_speed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -56,7 +58,7 @@ class CommandLine(Input):
             super().__init__()
             self.items = items
 
-    def __init__(self, session: Session, **kw) -> None:
+    def __init__(self, session: Session, **kw: Any) -> None:
         self.history: list[str] = []
         self._pos: int | None = None
         self.session = session

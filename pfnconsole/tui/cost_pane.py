@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Sparkline, Static
@@ -28,13 +31,13 @@ last 60 list and section load counts. **F6** sweeps 1…N ranges on a scratch
 machine and plots both paths against N.
 """
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "Cost — list vs section"
         self.list_hist: list[float] = [0.0]
         self.sect_hist: list[float] = [0.0]
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(Content.styled("no kmap or lookup yet", "dim"), id="cost-body")
         yield Static(Content.styled("list loads", "dim"), classes="spark-label")
         yield Sparkline(self.list_hist, id="cost-list")
@@ -68,7 +71,7 @@ machine and plots both paths against N.
         width = 24
         top = max(r[1] for r in rows) or 1
         lines = [Content.styled("sweep: kmap into the oldest of N ranges", "bold")]
-        for n, ll, lns, sl, sns in rows:
+        for n, ll, _, sl, _ in rows:
             bar = "█" * max(1, round(width * ll / top))
             sbar = "█" * max(1, round(width * sl / top))
             lines.append(Content.assemble(f"N={n:<5}", (f"{bar:<{width}}", "$warning"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
+from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
@@ -18,7 +21,7 @@ ABI_CHOICES = [
 FIELD_STYLES = ("$accent", "$warning", "$success", "$error", "$primary", "$secondary")
 
 
-def ruler(value: int, fields: list[dict]) -> list[Content]:
+def ruler(value: int, fields: list[dict[str, Any]]) -> list[Content]:
     """Three lines: bit numbers, the 64 bits coloured by field, field labels."""
     owner = {}
     for i, f in enumerate(fields):
@@ -71,11 +74,11 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
             self.text = text
             self.abi = abi
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "pfn decoder"
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         with Horizontal(id="decoder-controls"):
             yield Input(placeholder="value, e.g. 0x100600004", id="decoder-value")
             yield Select(ABI_CHOICES, value="v5", allow_blank=False, id="decoder-abi")
@@ -89,7 +92,7 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
 
     @on(Input.Submitted, "#decoder-value")
     @on(Input.Changed, "#decoder-value")
-    def _typed(self, event) -> None:
+    def _typed(self, event: Input.Submitted | Input.Changed) -> None:
         event.stop()
         self._request()
 
@@ -104,7 +107,7 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
             self.post_message(self.Request(self, text, str(self.query_one("#decoder-abi",
                                                                            Select).value)))
 
-    def show(self, ok: bool, data: dict, error: str | None) -> None:
+    def show(self, ok: bool, data: dict[str, Any], error: str | None) -> None:
         body = self.query_one("#decoder-body", Static)
         if not ok:
             body.update(Content.styled(f"✗ {error}", "$error"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Markdown, OptionList, Static
@@ -30,12 +33,12 @@ the lesson expects.
             super().__init__()
             self.index = index
 
-    def __init__(self, lesson: Lesson, **kw) -> None:
+    def __init__(self, lesson: Lesson, **kw: Any) -> None:
         super().__init__(**kw)
         self.lesson = lesson
         self.border_title = lesson.title
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="lesson-status")
         yield Markdown(id="lesson-text")
         yield OptionList(*[Option(f"{i + 1}. {s.title}", id=f"step-{i}")

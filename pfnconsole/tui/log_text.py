@@ -6,10 +6,15 @@ Pygments tokens are mapped to the theme's concrete colours when each line is wri
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pygments.lexer import Lexer
-from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Token
+from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Token, is_token_subtype
 from rich.style import Style
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from pygments.token import _TokenType
 
 # token type -> (css variable, extra rich style)
 _MAP = (
@@ -38,14 +43,15 @@ def _colour(variables: dict[str, str], name: str) -> str | None:
 def render(text: str, lexer: Lexer, variables: dict[str, str]) -> Text:
     """``text`` highlighted by ``lexer`` with colours from ``App.get_css_variables()``."""
     base = Style(color=_colour(variables, "foreground"))
-    styles: dict = {}
+    styles: dict[_TokenType, Style] = {}
     out = Text(style=base)
     for ttype, value in lexer.get_tokens(text):
         style = styles.get(ttype)
         if style is None:
             style = base
             for t, var, extra in _MAP:
-                if ttype in t:
+                # `ttype in t`, which mypy's strict equality misreads as a test on a tuple of str
+                if is_token_subtype(ttype, t):
                     style = Style.parse(extra) if extra else Style()
                     style += Style(color=_colour(variables, var))
                     break

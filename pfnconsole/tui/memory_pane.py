@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Any
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -57,19 +59,19 @@ a kmap range is registered, dim for reserved ranges and holes.
             super().__init__()
             self.pfn = pfn
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "Physical memory & memmap"
-        self.info: dict = {}
-        self.e820: list[dict] = []
-        self.runs: list[dict] = []
-        self.kranges: list[dict] = []
+        self.info: dict[str, Any] = {}
+        self.e820: list[dict[str, Any]] = []
+        self.runs: list[dict[str, Any]] = []
+        self.kranges: list[dict[str, Any]] = []
         self.spc = 0
         """Sections per cell; 0 = fit everything."""
         self.view_start = 0
         self.cursor = 0
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="mem-e820")
         yield Static(id="mem-grid")
         yield Static(LEGEND, id="mem-legend")
@@ -77,16 +79,16 @@ a kmap range is registered, dim for reserved ranges and holes.
                                     "dim"), id="mem-card")
 
     # --- data in -------------------------------------------------------------------------
-    def show_machine(self, info: dict, e820: dict, sections: dict) -> None:
+    def show_machine(self, info: dict[str, Any], e820: dict[str, Any], sections: dict[str, Any]) -> None:
         self.info, self.e820, self.runs = info, e820.get("ranges", []), sections.get("runs", [])
         self.spc, self.view_start, self.cursor = 0, 0, 0
         self._redraw()
 
-    def show_ranges(self, data: dict) -> None:
+    def show_ranges(self, data: dict[str, Any]) -> None:
         self.kranges = [r for r in data.get("ranges", []) if r["state"] != "freed"]
         self._redraw()
 
-    def show_card(self, page: dict, lookup: dict | None) -> None:
+    def show_card(self, page: dict[str, Any], lookup: dict[str, Any] | None) -> None:
         parts = [Content.assemble(("pfn ", "bold"), (f"{page['pfn']:#x}", "$accent"),
                                   f"  phys {page['phys']:#x}  ", (page["e820"], "dim"))]
         if page["pfn_valid"]:
@@ -107,10 +109,11 @@ a kmap range is registered, dim for reserved ranges and holes.
 
     # --- geometry ------------------------------------------------------------------------
     def _ssb(self) -> int:
-        return self.info.get("section_size_bits", 27)
+        bits: int = self.info.get("section_size_bits", 27)
+        return bits
 
     def _top_nr(self) -> int:
-        top = max([r["end"] for r in self.e820] + [r["end"] for r in self.kranges] + [0])
+        top: int = max([r["end"] for r in self.e820] + [r["end"] for r in self.kranges] + [0])
         return top >> self._ssb()
 
     def _cols(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -38,7 +39,7 @@ e820 maps, page-fault walks and more.
         self._decode = decode
         self._pfns: dict[str, int] = {}
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         with Vertical(id="paste-box"):
             yield Static("[b]Paste a kernel log[/]  (Ctrl+R decodes, Escape closes)")
             yield TextArea(id="paste-text", soft_wrap=False, show_line_numbers=True)

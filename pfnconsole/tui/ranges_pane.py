@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -29,19 +32,19 @@ meets the **newest** range first and the first-registered one last.
 * States: *live* (on the list), *unlinked* (waiting for readers), *freed*.
 """
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "kmap ranges — RCU list, scan order"
-        self.rows: list[dict] = []
+        self.rows: list[dict[str, Any]] = []
         self.speed = "fast"
         self.scan: list[ev.ScanStep] = []
         self.shown = 0
         self.summary = ""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="ranges-body")
 
-    def show(self, data: dict) -> None:
+    def show(self, data: dict[str, Any]) -> None:
         self.rows = data.get("ranges", [])
         self._redraw()
 
@@ -72,9 +75,9 @@ meets the **newest** range first and the first-registered one last.
     def _redraw(self) -> None:
         live = [r for r in self.rows if r["state"] == "live"]
         gone = [r for r in self.rows if r["state"] != "live"]
-        marks = {}
-        for st in self.scan[: self.shown]:
-            marks[st.name] = st
+        marks: dict[str, ev.ScanStep] = {}
+        for step in self.scan[: self.shown]:
+            marks[step.name] = step
         parts: list[Content] = []
         if not live:
             parts.append(Content.from_markup("[dim]head → (empty list)  "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Sparkline, Static
@@ -24,16 +27,16 @@ struct page, and keeps it until `kunmap_atomic_pfn_t()`.
 * The sparkline is the reader count after each command.
 """
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "RCU"
         self.timeline: list[float] = [0.0]
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="rcu-body")
         yield Sparkline(self.timeline, id="rcu-timeline")
 
-    def show(self, data: dict, record: bool = True) -> None:
+    def show(self, data: dict[str, Any], record: bool = True) -> None:
         readers = data.get("rcu_readers", 0)
         if record:
             self.timeline = (self.timeline + [float(readers)])[-60:]
