@@ -56,17 +56,6 @@ def _rate(fn: Callable[[], None], seconds: float) -> float:
             return n / dt
 
 
-def drop_undo_records(m: Machine) -> None:
-    """Forget ``m``'s undo records, so a long run neither grows nor is charged for them.
-
-    TEMPORARY guard: ``Machine.clear_stack()`` is being added to the core; until it is
-    there, the records are kept (they cost memory, not time in these figures).
-    """
-    clear = getattr(m, "clear_stack", None)
-    if clear is not None:
-        clear()
-
-
 # --- 1. the list walk against the section lookup ------------------------------------------
 
 def scan_vs_section(counts: list[int]) -> list[Json]:
@@ -94,7 +83,7 @@ def scan_vs_section(counts: list[int]) -> list[Json]:
                           "list_ns": int(_median(r.list_ns for r in got)),
                           "section_loads": last.section_loads,
                           "section_ns": int(_median(r.section_ns for r in got))}
-        drop_undo_records(m)
+        m.clear_stack()
         gc.disable()
         try:
             look = [m.lookup(oldest) for _ in range(max(3, reps // 4))]
@@ -154,9 +143,9 @@ def throughput(seconds: float) -> Json:
     rounds = 12
     for _ in range(rounds):  # interleaved short rounds, best of each: noise hits all alike
         for name, fn in variants.items():
-            drop_undo_records(m)
+            m.clear_stack()
             best[name] = max(best[name], _rate(fn, seconds / rounds))
-    drop_undo_records(m)
+    m.clear_stack()
     calls = max(200, int(seconds * 4000))
     # The same pair on two identical machines, one with a no-op subscriber, call against call
     heard = machine_with_ranges(10)
@@ -171,8 +160,8 @@ def throughput(seconds: float) -> Json:
         m.set_cpu(cpu)
 
     t_noop, t_pair = _call_against_call(noop, _pair(m, dev), calls)
-    drop_undo_records(m)
-    drop_undo_records(heard)
+    m.clear_stack()
+    heard.clear_stack()
     return {
         "list_path_pairs_per_s": round(best["list"]),
         "page_path_pairs_per_s": round(best["page"]),
@@ -463,7 +452,7 @@ def _open_mappings(n: int) -> tuple[Machine, list[int]]:
         r = m.kmap_atomic_pfn_t(values[i % len(values)])
         assert r.addr is not None
         addrs.append(r.addr)
-    drop_undo_records(m)
+    m.clear_stack()
     return m, addrs
 
 
@@ -492,7 +481,7 @@ def unmap_cost(fewer: int, more: int, sample: int) -> Json:
             finally:
                 gc.enable()
     for m, _ in machines.values():
-        drop_undo_records(m)
+        m.clear_stack()
     t_fewer, t_more = _median(times[fewer]), _median(times[more])
     return {"fewer": fewer, "more": more, "sample": sample,
             "fewer_us": round(t_fewer / 1e3, 2), "more_us": round(t_more / 1e3, 2),

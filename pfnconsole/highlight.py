@@ -7,15 +7,32 @@ Both lexers tokenise any text without Error tokens: unknown words are plain Text
 
 from __future__ import annotations
 
-from pygments.lexer import RegexLexer, bygroups, default, words
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from pygments.lexer import RegexLexer, default, words
+from pygments.lexer import bygroups as _untyped_bygroups
 from pygments.token import Comment, Error, Generic, Keyword, Name, Number, Operator, String, Text, Whitespace
 
 from .commands.registry import ALIASES, COMMANDS
+from .core.arch import ARCH_NAMES
+from .core.encodings import all_flag_spellings
+
+if TYPE_CHECKING:
+    from pygments.token import _TokenType
+
+    # what bygroups returns: RegexLexer calls it with each match of the rule
+    _GroupsCallback = Callable[[RegexLexer, re.Match[str]], Iterator[tuple[int, _TokenType, str]]]
+
+# types-Pygments leaves bygroups unannotated, and strict mypy refuses a call to that;
+# this is its type: one token per group in, the callback out
+_bygroups: Callable[..., _GroupsCallback] = _untyped_bygroups
 
 VERBS = tuple(sorted(set(COMMANDS) | set(ALIASES) - {"?"}, key=len, reverse=True))
-FLAGS = ("pfn_sg_chain", "pfn_sg_last", "pfn_dev", "pfn_map", "pfn_special", "sg_chain",
-         "sg_last", "sg_end", "dma_bus", "special", "chain", "last", "end", "dev", "map")
-ARCHES = ("x86_64-5level", "x86_64", "arm64", "ppc64", "riscv64")
+FLAGS = tuple(sorted(all_flag_spellings(), key=len, reverse=True))
+"""Every word a codec takes as a flag, as the codecs define them."""
+ARCHES = tuple(sorted(ARCH_NAMES, key=len, reverse=True))
 
 _NUMBER = [
     (r"0[xX][0-9a-fA-F_]+[KMGTP]?(?![\w.])", Number.Hex),
@@ -44,7 +61,7 @@ class PfnCommandLexer(RegexLexer):
             (r"\n", Whitespace, "#pop"),
             (r"[ \t]+", Whitespace),
             (r"#.*", Comment.Single),
-            (r"([A-Za-z_][\w]*)(=)", bygroups(Name.Attribute, Operator), "value"),
+            (r"([A-Za-z_][\w]*)(=)", _bygroups(Name.Attribute, Operator), "value"),
             *_NUMBER,
             (words(FLAGS, prefix=r"(?i)", suffix=r"(?![\w.-])"), Name.Constant),
             (words(ARCHES, suffix=r"(?![\w.-])"), Name.Builtin),
@@ -53,7 +70,7 @@ class PfnCommandLexer(RegexLexer):
         ],
         "value": [
             (r"(\d[\d_]*[KMGTPE]?|0[xX][0-9a-fA-F_]+[KMGTP]?)(@)",
-             bygroups(Number, Operator)),
+             _bygroups(Number, Operator)),
             *_NUMBER,
             (r"[^\s#]+", String),
             default("#pop"),
@@ -66,7 +83,7 @@ class PfnOutputLexer(RegexLexer):
 
     name = "pfnconsole output"
     aliases = ["pfnconsole-output"]
-    filenames = []
+    filenames: ClassVar[Sequence[str]] = []
 
     tokens = {
         "root": [

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.arch import ARCH_NAMES, PAGE_SIZES
+from ..core.encodings import flag_names
+from ..core.errors import EngineError
 from .registry import ALIASES, COMMANDS, Command
 from .session import Session
 
@@ -15,12 +17,6 @@ KVERS = ("4.2", "4.5", "4.11", "4.16", "4.20", "5.3", "5.4", "5.11", "5.12", "6.
          "6.16")
 """Versions where a modelled constant changes (kernel-facts.md), offered for kver=."""
 
-FLAG_NAMES = {
-    "v5": ("dev", "sg_chain", "sg_last"),
-    "v5rfc": ("dev", "map", "sg_chain", "sg_last"),
-    "pfn_t": ("dev", "map", "special", "sg_chain", "sg_last"),
-    "sg": ("end", "chain", "dma_bus"),
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,11 @@ def _positional(session: Session, cmd: Command, positional: list[str], done: lis
         abi = next((w.split("=", 1)[1].lower() for w in done if w.lower().startswith("abi=")),
                    "v5")
         used = {w.lower() for w in positional}
-        return [(f, f"{abi} flag") for f in FLAG_NAMES.get(abi, ()) if f not in used]
+        try:
+            names = flag_names(abi)
+        except EngineError:  # an abi= no codec has: nothing to offer
+            names = ()
+        return [(f, f"{abi} flag") for f in names if f not in used]
     if param.kind == "range":
         return [(r.name, f"[{r.start:#x}-{r.end:#x}]") for r in st.kmap.nodes]
     if param.kind == "mapping":

@@ -151,7 +151,7 @@ class Session:
 
     def _restore(self, mark: Mark) -> None:
         """Back to ``mark`` in memory (nothing journaled); a no-op when nothing changed."""
-        if _changed(self.machine, mark.machine):  # TEMP until Machine.changed_since lands
+        if self.machine.changed_since(mark.machine):
             self.machine.restore(mark.machine)
         self.radix, self.last, self.last_path = mark.radix, mark.last, mark.last_path
         del self.accepted[mark.accepted:]
@@ -255,9 +255,3 @@ class ReplayStopped(ParseError):
         super().__init__(f"line {line}: {error or 'out of time'}")
         self.line, self.error = line, error
 
-
-def _changed(m: Machine, token: Snapshot) -> bool:  # TEMP
-    if hasattr(m, "changed_since"):
-        return bool(m.changed_since(token))
-    now = m.snapshot()
-    return now.history is not token.history or now.length != token.length

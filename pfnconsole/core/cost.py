@@ -8,14 +8,23 @@ simulator's own Python code; they are labelled as such and never mixed with the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CostPath(StrEnum):
+    """The two ways of finding a device range's kernel virtual address."""
+
+    LIST = "list"
+    """The 2015 RCU list walk, list_for_each_entry_rcu() in mm/kmap_pfn.c."""
+    SECTION = "section"
+    """Boaz Harrosh's section-indexed table (section_table.py)."""
 
 
 @dataclass(frozen=True)
 class PathCost:
     """The cost of answering one request by one path."""
 
-    path: str
-    """'list' (the 2015 RCU list walk) or 'section' (the section-indexed table)."""
+    path: CostPath
     steps: int
     """List nodes visited (0 for the section path)."""
     loads: int

@@ -11,12 +11,36 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
+from enum import StrEnum
 
-from .cost import PathCost
+from .cost import CostPath, PathCost
 from .errors import EngineError
+from .undo import UndoLog
 
 
-@dataclass
+class RangeState(StrEnum):
+    """Where a ``struct kmap`` is in its life (teardown_kmap() in mm/kmap_pfn.c)."""
+
+    LIVE = "live"
+    """On the ``ranges`` list."""
+    UNLINKED = "unlinked"
+    """list_del_rcu() done; synchronize_rcu() is waiting for readers."""
+    FREED = "freed"
+    """kfree(kmap) after the grace period."""
+
+
+class KmapPath(StrEnum):
+    """What kmap_atomic_pfn_t() did with a ``__pfn_t`` (mm/kmap_pfn.c, patch v5 2/5)."""
+
+    PAGE = "page"
+    """__pfn_t_has_page(): kmap_atomic(page), the direct map on 64-bit."""
+    LIST = "list"
+    """PFN_DEV: found in a registered range, ``kmap->base + addr - res->start``."""
+    NONE = "none"
+    """PFN_DEV and no range holds it: rcu_read_unlock(), return NULL."""
+
+
+@dataclass(slots=True)
 class KmapRange:
     """``struct kmap`` with its ``struct resource``: phys ``[start, end]`` inclusive."""
 
@@ -28,8 +52,7 @@ class KmapRange:
     """``void *base``: the kernel virtual address of ``start`` (memremap result)."""
     seq: int
     """Registration order, 1 for the first range ever registered."""
-    state: str = "live"
-    """'live' (on the list), 'unlinked' (list_del_rcu done, grace period in flight), 'freed'."""
+    state: RangeState = RangeState.LIVE
     gp: int | None = None
 
     @property
@@ -62,11 +85,17 @@ class KmapList:
 
     nodes: list[KmapRange]
 
-    def list_add_rcu(self, node: KmapRange) -> None:
+    def list_add_rcu(self, node: KmapRange, undo: UndoLog | None = None) -> None:
+        """Insert right after the head: the newest range is scanned first."""
         self.nodes.insert(0, node)
+        if undo is not None:
+            undo.push(self.nodes.pop, 0)
 
-    def list_del_rcu(self, node: KmapRange) -> None:
-        self.nodes.remove(node)
+    def list_del_rcu(self, node: KmapRange, undo: UndoLog | None = None) -> None:
+        i = next(i for i, n in enumerate(self.nodes) if n is node)
+        del self.nodes[i]
+        if undo is not None:
+            undo.push(self.nodes.insert, i, node)
 
     def scan_phys(self, addr: int) -> tuple[KmapRange | None, list[Step], PathCost]:
         """kmap_atomic_pfn_t()'s loop: the first node with start <= addr <= end.
@@ -93,10 +122,10 @@ class KmapList:
             total += loads
             if hit:
                 kva = node.base + (addr - node.start)
-                return node, steps, PathCost("list", i, total, time.perf_counter_ns() - t_all,
+                return node, steps, PathCost(CostPath.LIST, i, total, time.perf_counter_ns() - t_all,
                                              kva)
         total += 1
-        return None, steps, PathCost("list", len(steps), total,
+        return None, steps, PathCost(CostPath.LIST, len(steps), total,
                                      time.perf_counter_ns() - t_all, None)
 
     def scan_kva(self, addr: int) -> tuple[KmapRange | None, list[Step], PathCost]:
@@ -117,10 +146,10 @@ class KmapList:
             steps.append(Step(i, node.name, hit, 5, ns))
             total += 5
             if hit:
-                return node, steps, PathCost("list", i, total, time.perf_counter_ns() - t_all,
+                return node, steps, PathCost(CostPath.LIST, i, total, time.perf_counter_ns() - t_all,
                                              addr)
         total += 1
-        return None, steps, PathCost("list", len(steps), total,
+        return None, steps, PathCost(CostPath.LIST, len(steps), total,
                                      time.perf_counter_ns() - t_all, None)
 
 
@@ -143,15 +172,19 @@ class IntervalIndex:
             return self.items[self.starts[i + 1]][1]
         return None
 
-    def add(self, start: int, end: int, name: str) -> None:
+    def add(self, start: int, end: int, name: str, undo: UndoLog | None = None) -> None:
         insort(self.starts, start)
         self.items[start] = (end, name)
+        if undo is not None:
+            undo.push(self.remove, start)
 
-    def remove(self, start: int) -> None:
+    def remove(self, start: int, undo: UndoLog | None = None) -> None:
         i = bisect_left(self.starts, start)
         if i < len(self.starts) and self.starts[i] == start:
             del self.starts[i]
-            del self.items[start]
+            end, name = self.items.pop(start)
+            if undo is not None:
+                undo.push(self.add, start, end, name)
 
 
 def check_new_range(name: str, start: int, size: int, base: int,
@@ -167,7 +200,7 @@ def check_new_range(name: str, start: int, size: int, base: int,
             c.isalnum() or c in "_-." for c in name):
         raise EngineError(f"range name {name[:70]!r}: use up to 64 letters, digits, '_', '-' "
                           "or '.', starting with a letter")
-    if name in known and known[name].state != "freed":
+    if name in known and known[name].state != RangeState.FREED:
         raise EngineError(f"a range named {name!r} is already registered "
                           f"({known[name].state}); pick another name")
     if size <= 0:

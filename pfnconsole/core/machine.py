@@ -1,248 +1,39 @@
 """The simulated machine: one facade over every part of the core.
 
-``Machine`` owns the arch profile, the e820 map, the sparse sections, the lazy memmap, the
-2015 kmap_pfn list with its RCU state, and the section table beside it.  Each mutating
-method is a transaction: it validates first, raises ``EngineError`` before changing
-anything, and on success records itself in the history and emits its events.  Undo
-rebuilds the state by replaying the history without the last entry (the operations are
-deterministic), so a snapshot is just a history length.
+``Machine`` owns the state (arch profile, e820 map, sparse sections, lazy memmap, the 2015
+kmap_pfn list with its RCU state, and the section table beside it).  Each mutating method
+is a transaction: it validates first, raises ``EngineError`` before changing anything,
+and on success pushes its undo record and emits its events.  Undo runs the last record
+backwards (undo.py), so it costs what that operation changed, whatever came before it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, TypeVar
 
 from . import events as ev
-from .arch import DEFAULT_KVER, U64, ArchProfile, arch_profile, parse_kver
-from .cost import PathCost
-from .encodings import Decoded, V5PfnT, codec_for
+from . import integrity, queries
+from .cost import CostPath, PathCost
+from .encodings import Codec, Decoded, V5PfnT, codec_for
 from .errors import EngineError
-from .kmap_pfn import IntervalIndex, KmapList, KmapRange, Step, check_new_range
-from .memmap import MemMap
-from .physmap import E820Type, GiB, PhysMap, default_physmap, physmap_from_ranges
-from .rcu import Rcu
-from .section_table import SectionTable
-from .sparse import MemSection, SparseMem
+from .kmap_pfn import KmapPath, KmapRange, RangeState, Step, check_new_range
+from .physmap import GiB
+from .results import (
+    Identity,
+    KmapResult,
+    KunmapKind,
+    KunmapResult,
+    LookupResult,
+    PageResult,
+    RegisterResult,
+    TeardownResult,
+    TeardownState,
+)
+from .state import MachineSpec, Mapping, State, build_state, close_mapping, open_mapping
+from .undo import Op, Snapshot, UndoLog, UndoStack
 
-
-@dataclass(frozen=True)
-class MachineSpec:
-    """What ``machine ARCH key=value...`` asked for."""
-
-    arch: str = "x86_64"
-    ram: int = 16 * GiB
-    pmem: tuple[tuple[int, int], ...] | None = None
-    """(start, size) carved like memmap=SIZE!START; None = two 4 GiB ranges after RAM."""
-    kver: str | None = None
-    page_shift: int | None = None
-    struct_page: int | None = None
-    memmodel: str = "vmemmap"
-    """'vmemmap' (SPARSEMEM_VMEMMAP) or 'sparse' (classic SPARSEMEM)."""
-    cpus: int = 4
-    e820: tuple[tuple[int, int, int], ...] | None = None
-    """Explicit (start, end inclusive, e820 type) ranges, e.g. from a boot log; overrides
-    ram= and pmem=."""
-    origin: str = ""
-    """Where the layout came from, for display (e.g. 'boot.log lines 3-17')."""
-
-
-@dataclass
-class Mapping:
-    """One open kmap_atomic_pfn_t() result: the reader stays in RCU until kunmap."""
-
-    id: int
-    cpu: int
-    addr: int
-    pfn: int
-    value: int
-    path: str
-    """'page' (kmap_atomic of a struct page) or 'list' (device range)."""
-    range: str | None
-    reader: int
-
-
-@dataclass
-class State:
-    """Everything undo restores."""
-
-    spec: MachineSpec
-    arch: ArchProfile
-    kver: tuple[int, int]
-    physmap: PhysMap
-    sparse: SparseMem
-    memmap: MemMap
-    kmap: KmapList
-    ranges: dict[str, KmapRange]
-    """Every range ever registered on this machine, freed ones included (for UAF reports)."""
-    table: SectionTable
-    rcu: Rcu
-    mappings: dict[int, Mapping] = field(default_factory=dict)
-    """Open mappings by id, oldest first."""
-    by_addr: dict[tuple[int, int], list[int]] = field(default_factory=dict)
-    """(cpu, address) -> ids of the open mappings there, newest last."""
-    phys_index: IntervalIndex = field(default_factory=IntervalIndex)
-    """Physical extents of the ranges not yet freed."""
-    kva_index: IntervalIndex = field(default_factory=IntervalIndex)
-    """Their [base, base+size) extents."""
-    cpu: int = 0
-    next_seq: int = 1
-    next_mapping: int = 1
-    next_base: int = 0
-
-
-# --- results --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RegisterResult:
-    range: KmapRange
-    position: int
-    list_len: int
-    sections: tuple[int, int]
-    shared: dict[int, list[str]]
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class KmapResult:
-    value: int
-    decoded: Decoded
-    cpu: int
-    path: str
-    """'page', 'list' or 'none' (NULL returned, lock dropped)."""
-    addr: int | None
-    range: str | None
-    mapping: int | None
-    list_cost: PathCost
-    section_cost: PathCost
-    steps: tuple[Step, ...]
-    agree: bool
-    rcu_readers: int
-    nesting: int
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class KunmapResult:
-    addr: int
-    cpu: int
-    mapping: int
-    kind: str
-    """'device' when the scan recognised the address, else 'page' (kunmap_atomic called)."""
-    range: str | None
-    list_cost: PathCost
-    steps: tuple[Step, ...]
-    rcu_readers: int
-    gps_ended: tuple[int, ...]
-    freed: tuple[str, ...]
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TeardownResult:
-    name: str
-    state: str
-    """'freed' (no reader was in the way) or 'waiting' (grace period in flight)."""
-    gp: int
-    waiting_cpus: tuple[int, ...]
-    waiting_readers: tuple[int, ...]
-    cpu: int
-    """Where the unbind ran: the current CPU unless it was inside a reader."""
-
-
-@dataclass(frozen=True)
-class LookupResult:
-    pfn: int
-    phys: int
-    e820: str
-    section: MemSection | None
-    section_nr: int
-    pfn_valid: bool
-    page: int | None
-    direct: int | None
-    list_range: str | None
-    section_range: str | None
-    list_cost: PathCost
-    section_cost: PathCost
-    steps: tuple[Step, ...]
-    agree: bool
-
-
-@dataclass(frozen=True)
-class PageResult:
-    pfn: int
-    phys: int
-    page: int | None
-    e820: str
-    section: MemSection | None
-    section_nr: int
-    pfn_valid: bool
-    direct: int | None
-    kmaps: int
-    touches: int
-    last: str
-
-
-@dataclass(frozen=True)
-class Identity:
-    """identify(addr): what a kernel virtual address points at."""
-
-    addr: int
-    kind: str
-    """'struct page', 'direct map', 'device mapping' or 'unknown'."""
-    pfn: int | None
-    phys: int | None
-    range: str | None
-    range_state: str | None
-    verdict: str
-    """'ok', 'unprotected', 'use-after-free' or '' where no device range is involved."""
-    detail: str
-
-
-def _build_state(spec: MachineSpec) -> State:
-    from .physmap import ram_end
-    if spec.memmodel not in ("vmemmap", "sparse"):
-        raise EngineError(f"memmodel={spec.memmodel!r}: use vmemmap or sparse")
-    if not 1 <= spec.cpus <= 64:
-        raise EngineError(f"cpus={spec.cpus}: the model has 1 to 64 CPUs")
-    kver = parse_kver(spec.kver) if spec.kver else DEFAULT_KVER
-    arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
-                        struct_page_size=spec.struct_page)
-    limit = 1 << arch.max_physmem_bits
-    hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
-    beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "
-              f"physical address {limit - 1:#x}){hint}")
-    if spec.e820 is not None:
-        physmap = physmap_from_ranges(spec.e820)
-    else:
-        # refuse before building: RAM is rounded down to pages, which would hide a last
-        # partial page beyond the limit
-        low_layout = spec.arch.startswith("x86_64")
-        need = ram_end(spec.ram, low_layout=low_layout)
-        if need > limit:
-            raise EngineError(f"ram={spec.ram:#x} needs physical memory up to {need - 1:#x}, "
-                              + beyond)
-        for start, size in spec.pmem or ():
-            if size > 0 and start + size > limit:  # carve() words the other refusals
-                raise EngineError(f"pmem={size:#x}@{start:#x} ends at {start + size - 1:#x}, "
-                                  + beyond)
-        physmap = default_physmap(spec.ram, spec.pmem, low_layout=low_layout)
-    if physmap.top > limit:
-        raise EngineError(f"the memory map reaches {physmap.top - 1:#x}, " + beyond)
-    sparse = SparseMem(arch, physmap, kver=kver, vmemmap=spec.memmodel == "vmemmap")
-    return State(spec=spec, arch=arch, kver=kver, physmap=physmap, sparse=sparse,
-                 memmap=MemMap(), kmap=KmapList([]), ranges={}, table=SectionTable(arch),
-                 rcu=Rcu(ncpus=spec.cpus), next_base=arch.vmalloc_base)
-
-
-class Snapshot(NamedTuple):
-    """What ``Machine.snapshot()`` returns: a prefix of the operation history."""
-
-    history: list[tuple[str, tuple, dict]]
-    length: int
+R = TypeVar("R")
 
 
 class Machine:
@@ -251,163 +42,167 @@ class Machine:
     def __init__(self, spec: MachineSpec | None = None) -> None:
         self._listeners: list[ev.Listener] = []
         self._pending: list[ev.Event] | None = None
-        self._history: list[tuple[str, tuple, dict]] = []
-        self._base_spec = spec or MachineSpec()
-        self.state = _build_state(self._base_spec)
+        self.state = build_state(spec or MachineSpec())
+        self._stack = UndoStack()
 
     # --- events and transactions ---------------------------------------------------------
     def subscribe(self, listener: ev.Listener) -> Callable[[], None]:
         """Call ``listener(event)`` after each successful operation; returns unsubscribe."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+        return unsubscribe
 
     def _emit(self, event: ev.Event) -> None:
         if self._pending is not None:
             self._pending.append(event)
 
-    def _run(self, op: str, *args: Any, **kw: Any) -> Any:
-        """Run ``_op_<op>`` as a transaction and record it for undo."""
+    def _notify(self, event: ev.Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _run(self, op: Op, body: Callable[..., R], *args: Any) -> R:
+        """Run ``body(log, *args)`` as a transaction and push its undo record."""
+        log = UndoLog()
         self._pending = [] if self._listeners else None
         try:
-            result = getattr(self, "_op_" + op)(*args, **kw)
-        except EngineError:
+            result = body(log, *args)
+        except BaseException:
             self._pending = None
+            log.rollback()  # never leave a half-applied operation behind
             raise
-        except Exception:
-            self._pending = None
-            self._replay(self._history)  # never leave a half-applied operation behind
-            raise
-        self._history.append((op, args, kw))
+        self._stack.push(op, args, log)
         pending, self._pending = self._pending, None
         for event in pending or ():
             for listener in list(self._listeners):
                 listener(event)
         return result
 
-    def _replay(self, history: list[tuple[str, tuple, dict]]) -> None:
+    def _apply(self, op: Op, log: UndoLog, args: tuple[Any, ...]) -> object:
+        """Run an undone operation again, silently (restore)."""
         self._pending = None
-        self.state = _build_state(self._base_spec)
-        for op, args, kw in history:
-            getattr(self, "_op_" + op)(*args, **kw)
-        self._history = list(history)
+        return self._OPS[op](self, log, *args)
 
+    # --- undo (python-chess names), snapshots -------------------------------------------------
     @property
     def history_len(self) -> int:
-        return len(self._history)
-
-    def snapshot(self) -> Snapshot:
-        """A token for ``restore``, in O(1): the history list and how much of it counts.
-
-        The history is only ever appended to in place; undo and restore replace it with a
-        new list, so the first ``length`` entries of a snapshot's list never change and it
-        stays valid after any later undo, restore or rebuild.
-        """
-        return Snapshot(self._history, len(self._history))
-
-    def restore(self, token: Snapshot) -> None:
-        """Put the machine back exactly as it was when ``token`` was taken."""
-        if not isinstance(token, Snapshot) or not 0 <= token.length <= len(token.history):
-            raise EngineError(f"not a snapshot: {token!r}")
-        self._replay(token.history[:token.length])
-        self._notify(ev.Restored("restore"))
+        """Operations that undo can take back."""
+        return self._stack.depth
 
     def undo(self) -> str:
-        """Take back the last successful operation; returns its name."""
-        if not self._history:
-            raise EngineError("nothing to undo")
-        op = self._history[-1][0]
-        self._replay(self._history[:-1])
+        """Take back the last successful operation; returns its name (an ``Op``)."""
+        self._pending = None
+        op = self._stack.pop()  # EngineError "nothing to undo"
         self._notify(ev.Restored("undo"))
         return op
 
-    def _notify(self, event: ev.Event) -> None:
-        for listener in list(self._listeners):
-            listener(event)
+    def snapshot(self) -> Snapshot:
+        """A token for ``restore`` and ``changed_since``, in O(1)."""
+        return self._stack.snapshot()
 
-    def history(self) -> list[tuple[str, tuple, dict]]:
-        return list(self._history)
+    def changed_since(self, token: Snapshot) -> bool:
+        """Has any operation, undo or restore changed the machine since ``token``?"""
+        return self._stack.changed_since(token)
+
+    def restore(self, token: Snapshot) -> None:
+        """Put the machine back exactly as it was when ``token`` was taken: O(operations
+        since the token), and valid after undo (what was undone is applied again)."""
+        self._pending = None
+        self._stack.restore(token, self._apply)
+        self._notify(ev.Restored("restore"))
+
+    def clear_stack(self) -> None:
+        """Forget every undo record (python-chess's name); the state stays as it is.
+
+        Long loops (the benchmarks) call it so the records neither grow nor cost memory;
+        afterwards there is nothing to undo and older snapshots are refused.
+        """
+        self._stack.clear()
+
+    def history(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+        """The operations undo can take back, oldest first, as (name, args, {})."""
+        return [(str(op), args, {}) for op, args in self._stack.history()]
 
     # --- public operations -----------------------------------------------------------------
     def machine(self, spec: MachineSpec) -> State:
-        return self._run("machine", spec)
+        return self._run(Op.MACHINE, self._op_machine, spec)
 
     def reset(self) -> State:
-        return self._run("machine", self.state.spec)
+        return self._run(Op.MACHINE, self._op_machine, self.state.spec)
 
     def register(self, name: str, start: int, size: int, base: int | None = None
                  ) -> RegisterResult:
-        return self._run("register", name, start, size, base)
+        """devm_register_kmap_pfn_range(): phys [start, start + size) mapped at ``base``."""
+        return self._run(Op.REGISTER, self._op_register, name, start, size, base)
 
     def kmap_atomic_pfn_t(self, value: int) -> KmapResult:
-        return self._run("kmap", value)
+        """``void *kmap_atomic_pfn_t(__pfn_t pfn)`` for a v5 ``__pfn_t`` value."""
+        return self._run(Op.KMAP, self._op_kmap, value)
 
     def kunmap_atomic_pfn_t(self, addr: int) -> KunmapResult:
-        return self._run("kunmap", addr)
+        """``void kunmap_atomic_pfn_t(void *addr)`` on the current CPU."""
+        return self._run(Op.KUNMAP, self._op_kunmap, addr)
 
     def teardown_kmap(self, name: str) -> TeardownResult:
-        return self._run("teardown", name)
+        """The devres action on unbind: list_del_rcu(), synchronize_rcu(), kfree()."""
+        return self._run(Op.TEARDOWN, self._op_teardown, name)
 
     def set_cpu(self, cpu: int) -> int:
-        return self._run("cpu", cpu)
+        return self._run(Op.CPU, self._op_cpu, cpu)
 
-    # --- operation bodies (validate, then apply) ---------------------------------------------
-    def _op_machine(self, spec: MachineSpec) -> State:
-        state = _build_state(spec)
+    # --- operation bodies: validate, then apply, pushing each change's inverse on ``log`` -----
+    def _op_machine(self, log: UndoLog, spec: MachineSpec) -> State:
+        state = build_state(spec)
+        log.push(setattr, self, "state", self.state)
         self.state = state
         self._emit(ev.MachineBuilt(state.arch.name, state.physmap.ram_bytes,
                                    state.sparse.nr_present))
         self._emit(ev.Restored("machine"))
         return state
 
-    def _op_cpu(self, cpu: int) -> int:
-        self.state.rcu.check_cpu(cpu)
-        self.state.cpu = cpu
+    def _op_cpu(self, log: UndoLog, cpu: int) -> int:
+        s = self.state
+        s.rcu.check_cpu(cpu)
+        log.push(setattr, s, "cpu", s.cpu)
+        s.cpu = cpu
         self._emit(ev.CpuChanged(cpu))
         return cpu
 
-    def _op_register(self, name: str, start: int, size: int, base: int | None
+    def _op_register(self, log: UndoLog, name: str, start: int, size: int, base: int | None
                      ) -> RegisterResult:
         s = self.state
         if base is None:
             base = s.next_base
         check_new_range(name, start, size, base, s.ranges, s.arch.max_physmem_bits,
                         s.phys_index, s.kva_index)
-        warnings = self._e820_warnings(start, start + size - 1)
+        warnings = queries.e820_warnings(s, start, start + size - 1)
         node = KmapRange(name, start, start + size - 1, base, s.next_seq)
+        log.push(_set_counters, s, s.next_seq, s.next_base)
         s.next_seq += 1
         s.next_base = max(s.next_base, _align_up(base + size, GiB))
+        old = s.ranges.get(name)  # a freed range of that name is forgotten here
+        if old is None:
+            log.push(s.ranges.pop, name)
+        else:
+            log.push(s.ranges.__setitem__, name, old)
         s.ranges[name] = node
-        s.phys_index.add(node.start, node.end, name)
-        s.kva_index.add(base, base + size - 1, name)
-        s.kmap.list_add_rcu(node)
-        s.table.insert(node)
+        s.phys_index.add(node.start, node.end, name, log)
+        s.kva_index.add(base, base + size - 1, name, log)
+        s.kmap.list_add_rcu(node, log)
+        s.table.insert(node, log)
         ssb = s.arch.section_size_bits
         shared = s.table.shared_with(node)
         self._emit(ev.RangeRegistered(name, node.start, node.end, base))
         return RegisterResult(node, 1, len(s.kmap.nodes), (node.start >> ssb, node.end >> ssb),
                               shared, tuple(warnings))
 
-    def _forget(self, r: KmapRange) -> None:
-        """kfree(): the range's physical and virtual extents are free for reuse."""
-        self.state.phys_index.remove(r.start)
-        self.state.kva_index.remove(r.base)
-
-    def _e820_warnings(self, start: int, end: int) -> list[str]:
-        out = []
-        met = self.state.physmap.overlapping(start, end)
-        if any(r.type is E820Type.RAM for r in met):
-            out.append("overlaps usable RAM: those pfns have struct pages, and a PFN_DEV "
-                       "__pfn_t for them bypasses the memmap (the 2015 code does not check)")
-        covered = sum(min(end, r.end) - max(start, r.start) + 1 for r in met)
-        if covered < end - start + 1:
-            out.append("part of the range is not in the e820 map (a hole)")
-        return out
-
     def _v5(self) -> V5PfnT:
         return V5PfnT(page_shift=self.state.arch.page_shift,
                       max_physmem_bits=self.state.arch.max_physmem_bits, rfc_pfn_map=True)
 
-    def _op_kmap(self, value: int) -> KmapResult:
+    def _op_kmap(self, log: UndoLog, value: int) -> KmapResult:
         s = self.state
         decoded = self._v5().decode(value)  # raises EngineError for what v5 cannot hold
         pfn = decoded.pfn
@@ -417,20 +212,22 @@ class Machine:
         warnings: list[str] = []
         why = f"kmap_atomic_pfn_t({pfn:#x})"
         # 1. page = __pfn_t_to_page(pfn); 2. rcu_read_lock() whatever the answer
-        reader = s.rcu.rcu_read_lock(cpu, why)
+        reader = s.rcu.rcu_read_lock(cpu, why, log)
         self._emit(ev.ReaderEnter(cpu, reader.id, s.rcu.nesting(cpu), s.rcu.nr_readers, why))
         steps: tuple[Step, ...] = ()
+        rng: str | None
         if decoded.has_page:
             # 3. return kmap_atomic(page): on 64-bit that is page_address(), the direct map
             addr = s.arch.va(phys)
-            list_cost = PathCost("list", 0, 0, 0, addr, ("page path: no list walk",))
-            section_cost, valid = self._section_page_path(pfn)
+            list_cost = PathCost(CostPath.LIST, 0, 0, 0, addr, ("page path: no list walk",))
+            section_cost, valid = queries.section_page_path(s, pfn)
             if not valid:
                 warnings.append(f"pfn {pfn:#x} is not pfn_valid(): __pfn_t_to_page() still "
                                 "computes a struct page pointer and kmap_atomic() maps it")
             agree = section_cost.answer == addr or not valid
-            path, rng = "page", None
-            page = s.memmap.touch(pfn, f"kmap cpu{cpu}")
+            path, rng = KmapPath.PAGE, None
+            page = s.memmap.touch(pfn, f"kmap cpu{cpu}", log)
+            log.push(setattr, page, "kmaps", page.kmaps)
             page.kmaps += 1
             self._emit(ev.PageTouched(pfn, "kmap"))
         else:
@@ -441,21 +238,19 @@ class Machine:
             snode, section_cost = s.table.lookup(phys)
             agree = section_cost.answer == list_cost.answer
             if not agree:
-                warnings.append(self._disagreement(phys, node, snode))
-            if node is None:
+                warnings.append(queries.disagreement(s, phys, node, snode))
+            if node is None or list_cost.answer is None:
                 # 5. "only unlock in the error case": rcu_read_unlock(); return NULL
-                s.rcu.rcu_read_unlock(reader.id)
+                s.rcu.rcu_read_unlock(reader.id, log)
                 self._emit(ev.ReaderExit(cpu, reader.id, s.rcu.nesting(cpu), s.rcu.nr_readers))
                 self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads,
                                            list_cost.ns, section_cost.loads, section_cost.ns))
-                return KmapResult(value, decoded, cpu, "none", None, None, None, list_cost,
-                                  section_cost, steps, agree, s.rcu.nr_readers,
+                return KmapResult(value, decoded, cpu, KmapPath.NONE, None, None, None,
+                                  list_cost, section_cost, steps, agree, s.rcu.nr_readers,
                                   s.rcu.nesting(cpu), tuple(warnings))
-            addr, path, rng = list_cost.answer, "list", node.name
+            addr, path, rng = list_cost.answer, KmapPath.LIST, node.name
         mapping = Mapping(s.next_mapping, cpu, addr, pfn, value, path, rng, reader.id)
-        s.next_mapping += 1
-        s.mappings[mapping.id] = mapping
-        s.by_addr.setdefault((cpu, addr), []).append(mapping.id)
+        open_mapping(s, mapping, log)
         self._emit(ev.MappingOpened(addr, pfn, cpu, path, rng))
         self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads, list_cost.ns,
                                    section_cost.loads, section_cost.ns))
@@ -463,83 +258,40 @@ class Machine:
                           section_cost, steps, agree, s.rcu.nr_readers, s.rcu.nesting(cpu),
                           tuple(warnings))
 
-    def _section_page_path(self, pfn: int) -> tuple[PathCost, bool]:
-        """The section path for a page-backed pfn: mem_section[root][idx] then __va()."""
-        import time
+    def _op_kunmap(self, log: UndoLog, addr: int) -> KunmapResult:
         s = self.state
-        t0 = time.perf_counter_ns()
-        nr = s.sparse.pfn_to_section_nr(pfn)
-        valid = s.sparse.pfn_valid(pfn)
-        addr = s.arch.va(s.arch.PFN_PHYS(pfn)) if valid else None
-        ns = time.perf_counter_ns() - t0
-        root, idx = divmod(nr, s.arch.sections_per_root)
-        return PathCost("section", 0, 2, ns, addr,
-                        (f"section {nr} -> mem_section[{root}][{idx}]",)), valid
-
-    def _disagreement(self, phys: int, lnode: KmapRange | None,
-                      snode: KmapRange | None) -> str:
-        nr = phys >> self.state.arch.section_size_bits
-        return (f"the paths disagree at phys {phys:#x}: list -> "
-                f"{lnode.name if lnode else 'NULL'}, section {nr} -> "
-                f"{snode.name if snode else 'nothing'}")
-
-    def _find_mapping(self, addr: int) -> Mapping:
-        s = self.state
-        mine = s.by_addr.get((s.cpu, addr))
-        if mine:
-            return s.mappings[mine[-1]]
-        other = [s.mappings[ids[-1]] for (cpu, a), ids in s.by_addr.items() if a == addr]
-        if other:
-            raise EngineError(
-                f"the mapping at {addr:#x} was taken on cpu{other[-1].cpu}; its RCU reader "
-                "belongs to that CPU (the model is non-preemptible RCU, so the reader cannot "
-                f"migrate): `cpu {other[-1].cpu}` first")
-        raise EngineError(
-            f"no open mapping at {addr:#x}: kunmap_atomic_pfn_t() here would call "
-            "rcu_read_unlock() with no matching lock" + self._open_hint())
-
-    def _open_hint(self) -> str:
-        open_ = [f"{a:#x}" for (cpu, a) in self.state.by_addr if cpu == self.state.cpu]
-        return f" (open on cpu{self.state.cpu}: {', '.join(open_[-4:])})" if open_ else ""
-
-    def _op_kunmap(self, addr: int) -> KunmapResult:
-        s = self.state
-        mapping = self._find_mapping(addr)
+        mapping = queries.find_mapping(s, addr)
         node, step_list, list_cost = s.kmap.scan_kva(addr)
         steps = tuple(step_list)
         for st in steps:
             self._emit(ev.ScanStep("kunmap", st.index, st.name, st.hit, st.loads, st.ns))
         notes = []
         if node is not None:
-            kind = "device"
+            kind = KunmapKind.DEVICE
         else:
-            kind = "page"
-            if mapping.path == "list":
+            kind = KunmapKind.PAGE
+            if mapping.path == KmapPath.LIST:
                 notes.append(
                     f"{mapping.range} is no longer on the list (teardown in progress), so "
                     "kunmap_atomic_pfn_t() does not recognise this device address and calls "
                     "kunmap_atomic() on it; on 64-bit that re-enables page faults and "
                     "preemption this device mapping never disabled, unbalancing both counts")
-        if mapping.path == "page":
+        if mapping.path == KmapPath.PAGE:
             page = s.memmap.get(mapping.pfn)
             if page is not None and page.kmaps:
+                log.push(setattr, page, "kmaps", page.kmaps)
                 page.kmaps -= 1
-        del s.mappings[mapping.id]
-        ids = s.by_addr[(mapping.cpu, mapping.addr)]
-        ids.pop()  # _find_mapping() took the newest: O(1), not a scan from the front
-        if not ids:
-            del s.by_addr[(mapping.cpu, mapping.addr)]
+        close_mapping(s, mapping, log)
         self._emit(ev.MappingClosed(addr, mapping.cpu))
-        ended = s.rcu.rcu_read_unlock(mapping.reader)
+        ended = s.rcu.rcu_read_unlock(mapping.reader, log)
         self._emit(ev.ReaderExit(mapping.cpu, mapping.reader, s.rcu.nesting(mapping.cpu),
                                  s.rcu.nr_readers))
         freed = []
         for gp in ended:
             self._emit(ev.GracePeriodEnd(gp.id, gp.who))
             for r in s.ranges.values():
-                if r.gp == gp.id and r.state == "unlinked":
-                    r.state = "freed"  # kfree(kmap)
-                    self._forget(r)
+                if r.gp == gp.id and r.state == RangeState.UNLINKED:
+                    self._kfree(r, log)
                     freed.append(r.name)
                     self._emit(ev.RangeFreed(r.name))
         self._emit(ev.CostMeasured("kunmap", list_cost.steps, list_cost.loads, list_cost.ns,
@@ -548,17 +300,24 @@ class Machine:
                             s.rcu.nr_readers, tuple(g.id for g in ended), tuple(freed),
                             tuple(notes))
 
-    def _op_teardown(self, name: str) -> TeardownResult:
+    def _kfree(self, r: KmapRange, log: UndoLog) -> None:
+        """kfree(kmap): the range's physical and virtual extents are free for reuse."""
+        log.push(setattr, r, "state", r.state)
+        r.state = RangeState.FREED
+        self.state.phys_index.remove(r.start, log)
+        self.state.kva_index.remove(r.base, log)
+
+    def _op_teardown(self, log: UndoLog, name: str) -> TeardownResult:
         s = self.state
         node = s.ranges.get(name)
         if node is None:
             known = [r.name for r in s.kmap.nodes]
             raise EngineError(f"no range named {name!r}"
                               + (f"; registered: {', '.join(known)}" if known else ""))
-        if node.state == "unlinked":
+        if node.state == RangeState.UNLINKED:
             raise EngineError(f"{name} is already being torn down (grace period {node.gp} "
                               "waiting for readers)")
-        if node.state == "freed":
+        if node.state == RangeState.FREED:
             raise EngineError(f"{name} was already torn down and freed")
         # teardown_kmap() runs in the driver-unbind task; synchronize_rcu() sleeps, so it
         # cannot run inside a read-side section: use the current CPU if it is outside one
@@ -568,43 +327,34 @@ class Machine:
                               "sleep in synchronize_rcu(); kunmap something first")
         # mutex_lock(register_lock); list_del_rcu(); mutex_unlock(); then, outside the lock,
         # synchronize_rcu() and kfree() (mm/kmap_pfn.c)
-        s.kmap.list_del_rcu(node)
-        s.table.remove(node)
-        node.state = "unlinked"
+        s.kmap.list_del_rcu(node, log)
+        s.table.remove(node, log)
+        log.push(_set_range_state, node, node.state, node.gp)
+        node.state = RangeState.UNLINKED
         self._emit(ev.RangeUnlinked(name))
-        gp = s.rcu.synchronize_rcu(f"teardown {name}")
+        gp = s.rcu.synchronize_rcu(f"teardown {name}", log)
         node.gp = gp.id
         waiting = tuple(r.id for r in s.rcu.blocking_readers(gp))
         self._emit(ev.GracePeriodStart(gp.id, gp.who, tuple(sorted(gp.waiting_cpus))))
         if gp.done:
-            node.state = "freed"
-            self._forget(node)
+            self._kfree(node, log)
             self._emit(ev.GracePeriodEnd(gp.id, gp.who))
             self._emit(ev.RangeFreed(name))
-        return TeardownResult(name, node.state if node.state == "freed" else "waiting",
+        return TeardownResult(name, TeardownState.FREED if gp.done else TeardownState.WAITING,
                               gp.id, tuple(sorted(gp.waiting_cpus)), waiting, runner)
 
-    # --- queries (no state change, no history) -------------------------------------------------
+    _OPS: ClassVar[dict[Op, Callable[..., object]]] = {
+        Op.MACHINE: _op_machine, Op.REGISTER: _op_register, Op.KMAP: _op_kmap,
+        Op.KUNMAP: _op_kunmap, Op.TEARDOWN: _op_teardown, Op.CPU: _op_cpu,
+    }
+    """Each operation's body by name, for ``restore`` to apply an undone record again."""
+
+    # --- queries (no state change, no undo record) ---------------------------------------------
     def lookup(self, pfn: int) -> LookupResult:
         """Where is this pfn: memmap, e820, list path and section path; takes no mapping."""
-        s = self.state
-        self._check_pfn(pfn)
-        phys = s.arch.PFN_PHYS(pfn)
-        node, step_list, list_cost = s.kmap.scan_phys(phys)
-        snode, section_cost = s.table.lookup(phys)
-        nr = s.sparse.pfn_to_section_nr(pfn)
-        valid = s.sparse.pfn_valid(pfn)
-        e = s.physmap.find(phys)
-        result = LookupResult(
-            pfn=pfn, phys=phys, e820=e.type.label if e else "hole",
-            section=s.sparse.nr_to_section(nr), section_nr=nr, pfn_valid=valid,
-            page=s.sparse.pfn_to_page(pfn) if valid else None,
-            direct=s.arch.va(phys) if valid else None,
-            list_range=node.name if node else None, section_range=snode.name if snode else None,
-            list_cost=list_cost, section_cost=section_cost, steps=tuple(step_list),
-            agree=list_cost.answer == section_cost.answer)
-        self._notify(ev.CostMeasured("lookup", list_cost.steps, list_cost.loads, list_cost.ns,
-                                     section_cost.loads, section_cost.ns))
+        result = queries.lookup(self.state, pfn)
+        lc, sc = result.list_cost, result.section_cost
+        self._notify(ev.CostMeasured("lookup", lc.steps, lc.loads, lc.ns, sc.loads, sc.ns))
         return result
 
     def list_path(self, pfn: int) -> PathCost:
@@ -615,74 +365,13 @@ class Machine:
         """Only the section-table lookup for a device pfn: for benchmarks."""
         return self.state.table.lookup(self.state.arch.PFN_PHYS(pfn))[1]
 
-    def _check_pfn(self, pfn: int) -> None:
-        if pfn < 0 or pfn >= self.state.arch.max_pfn:
-            raise EngineError(f"pfn {pfn:#x} is beyond MAX_PHYSMEM_BITS="
-                              f"{self.state.arch.max_physmem_bits} (max pfn "
-                              f"{self.state.arch.max_pfn - 1:#x})")
-
     def page(self, pfn: int) -> PageResult:
-        s = self.state
-        self._check_pfn(pfn)
-        phys = s.arch.PFN_PHYS(pfn)
-        nr = s.sparse.pfn_to_section_nr(pfn)
-        valid = s.sparse.pfn_valid(pfn)
-        e = s.physmap.find(phys)
-        st = s.memmap.get(pfn)
-        return PageResult(pfn, phys, s.sparse.pfn_to_page(pfn), e.type.label if e else "hole",
-                          s.sparse.nr_to_section(nr), nr, valid,
-                          s.arch.va(phys) if valid else None,
-                          st.kmaps if st else 0, st.touches if st else 0, st.last if st else "")
+        """pfn_to_page(pfn) and what the console did to that struct page."""
+        return queries.page(self.state, pfn)
 
     def identify(self, addr: int) -> Identity:
         """Classify a kernel virtual address, and judge an access to a device mapping."""
-        s = self.state
-        a = s.arch
-        if not 0 <= addr <= U64:
-            raise EngineError(f"{addr:#x} is not a 64-bit address")
-        for r in sorted(s.ranges.values(), key=lambda r: -r.seq):
-            if r.holds_kva(addr):
-                phys = r.start + (addr - r.base)
-                return Identity(addr, "device mapping", phys >> a.page_shift, phys, r.name,
-                                r.state, *self._verdict(addr, r))
-        lo, hi = s.sparse.memmap_bounds() if s.sparse.vmemmap else (0, 0)
-        if lo <= addr < hi:
-            pfn = s.sparse.page_to_pfn(addr)
-            if pfn is not None:
-                return Identity(addr, "struct page", pfn, pfn << a.page_shift, None, None, "",
-                                f"struct page of pfn {pfn:#x}"
-                                + ("" if s.sparse.pfn_valid(pfn) else " (not pfn_valid)"))
-            return Identity(addr, "struct page", None, None, None, None, "",
-                            f"inside the vmemmap but not at a struct page boundary "
-                            f"(sizeof(struct page) = {a.struct_page_size})")
-        if not s.sparse.vmemmap:
-            pfn = s.sparse.page_to_pfn(addr)
-            if pfn is not None:
-                return Identity(addr, "struct page", pfn, pfn << a.page_shift, None, None, "",
-                                f"struct page of pfn {pfn:#x} (classic SPARSEMEM mem_map)")
-        phys = a.pa(addr)
-        if phys is not None:
-            e = s.physmap.find(phys)
-            return Identity(addr, "direct map", phys >> a.page_shift, phys, None, None, "",
-                            f"__va({phys:#x}), {e.type.label if e else 'a hole in e820'}")
-        return Identity(addr, "unknown", None, None, None, None, "",
-                        "not in the direct map, the memmap or any registered range")
-
-    def _verdict(self, addr: int, r: KmapRange) -> tuple[str, str]:
-        s = self.state
-        held = [m for m in s.mappings.values() if m.range == r.name and m.cpu == s.cpu
-                and r.holds_kva(addr)]
-        if r.state == "freed":
-            return ("use-after-free",
-                    f"{r.name} was freed after grace period {r.gp}: this address no longer "
-                    "maps anything")
-        if held:
-            return "ok", f"protected by reader {held[-1].reader} on cpu{s.cpu}"
-        if r.state == "unlinked":
-            return ("unprotected", f"{r.name} is being torn down (grace period {r.gp}) and "
-                    f"cpu{s.cpu} holds no mapping in it: it may be freed at any moment")
-        return ("unprotected", f"cpu{s.cpu} holds no kmap in {r.name}: nothing stops a "
-                "teardown from freeing it during this access")
+        return queries.identify(self.state, addr)
 
     def encode_v5(self, pfn: int, flags: list[str]) -> int:
         """The __pfn_t kmap_atomic_pfn_t() takes (v5 layout, RFC PFN_MAP allowed)."""
@@ -694,7 +383,7 @@ class Machine:
     def decode(self, abi: str, value: int, kver: str | None = None) -> Decoded:
         return self._codec(abi, kver).decode(value)
 
-    def _codec(self, abi: str, kver: str | None):
+    def _codec(self, abi: str, kver: str | None) -> Codec:
         """v5 is the patch as posted; v5rfc adds the companion RFC's PFN_MAP (bit 3)."""
         a = self.state.arch
         return codec_for(abi, kver=kver, page_shift=a.page_shift,
@@ -704,53 +393,28 @@ class Machine:
     # --- integrity ---------------------------------------------------------------------------
     def check_invariants(self) -> list[str]:
         """Problems with the state (empty when sound): used after every test command."""
-        s = self.state
-        bad = []
-        listed = {r.name for r in s.kmap.nodes}
-        for r in s.ranges.values():
-            if (r.state == "live") != (r.name in listed):
-                bad.append(f"{r.name} is {r.state} but {'' if r.name in listed else 'not '}"
-                           "on the list")
-        alive = {r.name for r in s.ranges.values() if r.state != "freed"}
-        if {n for _, n in s.phys_index.items.values()} != alive or \
-                {n for _, n in s.kva_index.items.values()} != alive:
-            bad.append("the overlap indexes and the ranges not yet freed disagree")
-        tabled = {r.name for r in s.table.ranges}  # O(ranges), never per section
-        if tabled != listed:
-            bad.append(f"list {sorted(listed)} and section table {sorted(tabled)} disagree")
-        for m in s.mappings.values():
-            if m.reader not in s.rcu.readers:
-                bad.append(f"mapping {m.addr:#x} has no RCU reader")
-            if m.range and s.ranges[m.range].state == "freed":
-                bad.append(f"mapping {m.addr:#x} outlived {m.range}")
-        if len(s.rcu.readers) != sum(len(c) for c in s.rcu.cpu_readers):
-            bad.append("reader count and per-CPU nesting disagree")
-        if {m.reader for m in s.mappings.values()} != set(s.rcu.readers):
-            bad.append("an RCU reader exists with no open mapping")
-        if sorted(i for ids in s.by_addr.values() for i in ids) != sorted(s.mappings):
-            bad.append("the address index and the open mappings disagree")
-        return bad
+        return integrity.check_invariants(self.state)
 
     def fingerprint(self) -> str:
         """A digest of the whole state, to prove a refused command changed nothing."""
-        s = self.state
-        doc = {
-            "spec": repr(s.spec),
-            "list": [(r.name, r.start, r.end, r.base) for r in s.kmap.nodes],
-            "ranges": sorted((r.name, r.state, r.gp, r.seq) for r in s.ranges.values()),
-            "table": [(r.name, r.start, r.end) for r in s.table.ranges],  # O(ranges)
-            "rcu": [s.rcu.cpu_readers, sorted(s.rcu.readers),
-                    sorted((g.id, sorted(g.waiting_cpus)) for g in s.rcu.gps.values()),
-                    s.rcu.next_reader, s.rcu.next_gp, s.rcu.completed],
-            "mappings": [(m.id, m.cpu, m.addr, m.reader) for m in s.mappings.values()],
-            "pages": sorted((p.pfn, p.kmaps, p.touches) for p in s.memmap.pages.values()),
-            "cpu": s.cpu, "seq": [s.next_seq, s.next_mapping, s.next_base],
-        }
-        return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
+        return integrity.fingerprint(self.state)
+
+
+# --- the inverses the operations push --------------------------------------------------------
+
+def _set_counters(s: State, next_seq: int, next_base: int) -> None:
+    s.next_seq, s.next_base = next_seq, next_base
+
+
+def _set_range_state(r: KmapRange, state: RangeState, gp: int | None) -> None:
+    r.state, r.gp = state, gp
 
 
 def _align_up(x: int, a: int) -> int:
     return -(-x // a) * a
 
 
-__all__ = ["Machine", "MachineSpec", "State", "replace"]
+__all__ = [  # what the rest of the project imports from here
+    "Identity", "KmapResult", "KunmapResult", "LookupResult", "Machine", "MachineSpec", "Mapping",
+    "PageResult", "RegisterResult", "Snapshot", "State", "TeardownResult",
+]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .undo import UndoLog
 
-@dataclass
+
+@dataclass(slots=True)
 class PageState:
     """What the simulator knows about one ``struct page`` (by pfn)."""
 
@@ -26,16 +28,25 @@ class PageState:
 class MemMap:
     pages: dict[int, PageState] = field(default_factory=dict)
 
-    def touch(self, pfn: int, why: str) -> PageState:
+    def touch(self, pfn: int, why: str, undo: UndoLog | None = None) -> PageState:
+        """Note that ``why`` used pfn's struct page (creating its entry on first use)."""
         page = self.pages.get(pfn)
         if page is None:
             page = self.pages[pfn] = PageState(pfn)
+            if undo is not None:
+                undo.push(self.pages.__delitem__, pfn)
+        elif undo is not None:
+            undo.push(_set_touched, page, page.touches, page.last)
         page.touches += 1
         page.last = why
         return page
 
     def get(self, pfn: int) -> PageState | None:
         return self.pages.get(pfn)
+
+
+def _set_touched(page: PageState, touches: int, last: str) -> None:
+    page.touches, page.last = touches, last
 
 
 def vmemmap_pfn_to_page(vmemmap_base: int, pfn: int, struct_page_size: int) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import EngineError
+from .undo import UndoLog, by_key, reinsert
 
 
-@dataclass
+@dataclass(slots=True)
 class Reader:
     """One rcu_read_lock() .. rcu_read_unlock() pair."""
 
@@ -23,7 +24,7 @@ class Reader:
     """What took the lock, e.g. ``kmap_atomic_pfn_t(0x100600)``."""
 
 
-@dataclass
+@dataclass(slots=True)
 class GracePeriod:
     """One synchronize_rcu() call and the CPUs it is still waiting on."""
 
@@ -57,15 +58,18 @@ class Rcu:
         if not 0 <= cpu < self.ncpus:
             raise EngineError(f"cpu {cpu} does not exist (cpus 0..{self.ncpus - 1})")
 
-    def rcu_read_lock(self, cpu: int, why: str) -> Reader:
+    def rcu_read_lock(self, cpu: int, why: str, undo: UndoLog | None = None) -> Reader:
+        """Enter a read-side section on ``cpu``; ``undo`` gets the step that takes it back."""
         self.check_cpu(cpu)
         reader = Reader(self.next_reader, cpu, why)
         self.next_reader += 1
         self.readers[reader.id] = reader
         self.cpu_readers[cpu].append(reader.id)
+        if undo is not None:
+            undo.push(_undo_read_lock, self, reader)
         return reader
 
-    def rcu_read_unlock(self, reader_id: int) -> list[GracePeriod]:
+    def rcu_read_unlock(self, reader_id: int, undo: UndoLog | None = None) -> list[GracePeriod]:
         """Leave a read-side section; returns the grace periods this completed."""
         reader = self.readers.get(reader_id)
         if reader is None:
@@ -74,17 +78,24 @@ class Rcu:
         del self.readers[reader_id]
         stack = self.cpu_readers[reader.cpu]
         if stack[-1] == reader_id:  # the usual, innermost-first order
+            pos = len(stack) - 1
             stack.pop()
         else:
-            stack.remove(reader_id)
-        if self.cpu_readers[reader.cpu]:
-            return []
-        return self._quiescent(reader.cpu)
+            pos = stack.index(reader_id)
+            del stack[pos]
+        touched: list[GracePeriod] = []
+        ended = [] if stack else self._quiescent(reader.cpu, touched)
+        if undo is not None:  # tuples: () is shared, and a long history keeps many of these
+            undo.push(_undo_read_unlock, self, reader, pos, tuple(touched), tuple(ended))
+        return ended
 
-    def _quiescent(self, cpu: int) -> list[GracePeriod]:
+    def _quiescent(self, cpu: int, touched: list[GracePeriod]) -> list[GracePeriod]:
+        """``cpu`` passed a quiescent state; ``touched`` gets the grace periods it held up."""
         ended = []
         for gp in list(self.gps.values()):
-            gp.waiting_cpus.discard(cpu)
+            if cpu in gp.waiting_cpus:
+                gp.waiting_cpus.discard(cpu)
+                touched.append(gp)
             if not gp.waiting_cpus:
                 gp.done = True
                 del self.gps[gp.id]
@@ -93,16 +104,19 @@ class Rcu:
         return ended
 
     # --- update side ---------------------------------------------------------------------
-    def synchronize_rcu(self, who: str) -> GracePeriod:
+    def synchronize_rcu(self, who: str, undo: UndoLog | None = None) -> GracePeriod:
         """Start a grace period; it is ``done`` at once when no CPU is in a reader."""
         gp = GracePeriod(self.next_gp, who,
                          {cpu for cpu, stack in enumerate(self.cpu_readers) if stack})
         self.next_gp += 1
-        if gp.waiting_cpus:
+        waits = bool(gp.waiting_cpus)
+        if waits:
             self.gps[gp.id] = gp
         else:
             gp.done = True
             self.completed += 1
+        if undo is not None:
+            undo.push(_undo_synchronize_rcu, self, gp, waits)
         return gp
 
     # --- views ---------------------------------------------------------------------------
@@ -118,3 +132,31 @@ class Rcu:
         """Readers on the CPUs ``gp`` still waits for."""
         return [self.readers[r] for cpu in sorted(gp.waiting_cpus)
                 for r in self.cpu_readers[cpu]]
+
+
+# --- what undo runs (module functions: a step holds no bound method) ------------------------
+
+def _undo_read_lock(rcu: Rcu, reader: Reader) -> None:
+    rcu.cpu_readers[reader.cpu].pop()
+    del rcu.readers[reader.id]
+    rcu.next_reader = reader.id
+
+
+def _undo_read_unlock(rcu: Rcu, reader: Reader, pos: int, touched: tuple[GracePeriod, ...],
+                      ended: tuple[GracePeriod, ...]) -> None:
+    for gp in reversed(ended):
+        gp.done = False
+        rcu.completed -= 1
+        reinsert(rcu.gps, gp.id, gp, by_key)
+    for gp in touched:
+        gp.waiting_cpus.add(reader.cpu)
+    rcu.cpu_readers[reader.cpu].insert(pos, reader.id)
+    reinsert(rcu.readers, reader.id, reader, by_key)
+
+
+def _undo_synchronize_rcu(rcu: Rcu, gp: GracePeriod, waits: bool) -> None:
+    if waits:
+        del rcu.gps[gp.id]
+    else:
+        rcu.completed -= 1
+    rcu.next_gp = gp.id

@@ -25,8 +25,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import ItemsView, Iterator, Mapping
 
 from .arch import ArchProfile
-from .cost import PathCost
+from .cost import CostPath, PathCost
 from .kmap_pfn import KmapRange
+from .undo import UndoLog
 
 
 class SectionTable:
@@ -46,24 +47,38 @@ class SectionTable:
         """The table as a read-only mapping, section nr -> ranges (built on demand)."""
 
     # --- changes ---------------------------------------------------------------------------
-    def insert(self, r: KmapRange) -> None:
+    def insert(self, r: KmapRange, undo: UndoLog | None = None) -> None:
         """Record a live range; it must not overlap one already in the table."""
         i = bisect_left(self._starts, r.start)
         if (i < len(self._ranges) and self._starts[i] <= r.end) or \
                 (i > 0 and self._ends[i - 1] >= r.start):
             raise ValueError(f"section table: {r.name} overlaps a range already in it")
+        self._put(i, r, self._next)
+        self._next += 1
+        if undo is not None:
+            undo.push(self._undo_insert, i)
+
+    def _put(self, i: int, r: KmapRange, added: int) -> None:
         self._starts.insert(i, r.start)
         self._ends.insert(i, r.end)
         self._ranges.insert(i, r)
-        self._added.insert(i, self._next)
-        self._next += 1
+        self._added.insert(i, added)
 
-    def remove(self, r: KmapRange) -> None:
+    def _drop(self, i: int) -> None:
+        del self._starts[i], self._ends[i], self._ranges[i], self._added[i]
+
+    def _undo_insert(self, i: int) -> None:
+        self._drop(i)
+        self._next -= 1
+
+    def remove(self, r: KmapRange, undo: UndoLog | None = None) -> None:
         """Forget a range (list_del_rcu's twin); a range not in the table is ignored."""
         i = bisect_left(self._starts, r.start)
         if i < len(self._ranges) and self._ranges[i] is r:
-            for column in (self._starts, self._ends, self._ranges, self._added):
-                del column[i]
+            added = self._added[i]
+            self._drop(i)
+            if undo is not None:
+                undo.push(self._put, i, r, added)
 
     # --- queries ---------------------------------------------------------------------------
     @property
@@ -91,7 +106,7 @@ class SectionTable:
 
     def shared_with(self, r: KmapRange) -> dict[int, list[str]]:
         """The sections of ``r`` that other ranges claim too (only r's span is looked at)."""
-        out = {}
+        out: dict[int, list[str]] = {}
         for nr in self.section_span(r):
             slot = self.slot(nr)
             if len(slot) > 1:
@@ -104,7 +119,7 @@ class SectionTable:
         Inside a range every section is its own, so only the end sections can be shared.
         """
         ends = sorted({nr for r in self._ranges for nr in self.section_span(r)})
-        out = {}
+        out: dict[int, list[str]] = {}
         for nr in ends:
             slot = self.slot(nr)
             if len(slot) > 1:
@@ -142,7 +157,7 @@ class SectionTable:
         nr = addr >> self.arch.section_size_bits
         root, idx = divmod(nr, self.arch.sections_per_root)
         loads = 2
-        found = None
+        found: KmapRange | None = None
         for i, r in enumerate(self.slot(nr)):
             if i:
                 loads += 1
@@ -152,14 +167,14 @@ class SectionTable:
         ns = time.perf_counter_ns() - t0
         kva = found.base + (addr - found.start) if found else None
         detail = (f"section {nr} -> mem_section[{root}][{idx}]",)
-        return found, PathCost("section", 0, loads, ns, kva, detail)
+        return found, PathCost(CostPath.SECTION, 0, loads, ns, kva, detail)
 
 
 def _same(a: list[KmapRange], b: list[KmapRange]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
-class SectionSlots(Mapping):
+class SectionSlots(Mapping[int, list[KmapRange]]):
     """``SectionTable.slots``: section nr -> its candidate ranges, for callers that index
     the table by section.  ``[nr]``, ``in`` and ``len()`` cost O(log n) or O(n) in the
     number of ranges; iterating visits every section a range covers, so it costs what the
@@ -186,14 +201,18 @@ class SectionSlots(Mapping):
         for lo, hi, _ in self._table._runs():
             yield from range(lo, hi + 1)
 
-    def items(self) -> ItemsView:
+    def items(self) -> ItemsView[int, list[KmapRange]]:
         return _SlotItems(self)
 
 
-class _SlotItems(ItemsView):
+class _SlotItems(ItemsView[int, list[KmapRange]]):
     """(nr, slot) pairs a run at a time, without a search per section."""
 
+    def __init__(self, slots: SectionSlots) -> None:
+        super().__init__(slots)
+        self._slots = slots
+
     def __iter__(self) -> Iterator[tuple[int, list[KmapRange]]]:
-        for lo, hi, slot in self._mapping._table._runs():
+        for lo, hi, slot in self._slots._table._runs():
             for nr in range(lo, hi + 1):
                 yield nr, list(slot)

@@ -20,6 +20,7 @@ from enum import IntFlag
 
 from .arch import SUBSECTION_SHIFT, U64, ArchProfile
 from .errors import EngineError
+from .memmap import vmemmap_page_to_pfn, vmemmap_pfn_to_page
 from .physmap import PhysMap
 
 
@@ -221,7 +222,7 @@ class SparseMem:
         """Address of pfn's struct page; None where classic SPARSEMEM has no mem_map."""
         sps = self.arch.struct_page_size
         if self.vmemmap:
-            return (self.arch.vmemmap_base + pfn * sps) & U64
+            return vmemmap_pfn_to_page(self.arch.vmemmap_base, pfn, sps) & U64
         ms = self.nr_to_section(self.pfn_to_section_nr(pfn))
         if ms is None or not ms.valid:
             return None
@@ -231,10 +232,12 @@ class SparseMem:
         """Inverse of pfn_to_page(); None if ``page`` is not a struct page address."""
         sps = self.arch.struct_page_size
         if self.vmemmap:
-            off = (page - self.arch.vmemmap_base) & U64
-            if off % sps or off // sps >= self.arch.max_pfn:
+            # the vmemmap of arm64 and riscv64 runs past 2^64 and wraps: unwrap the address
+            base = self.arch.vmemmap_base
+            found = vmemmap_page_to_pfn(base, page if page >= base else page + U64 + 1, sps)
+            if found is None or found[1] or found[0] >= self.arch.max_pfn:
                 return None
-            return off // sps
+            return found[0]
         for run in self.runs:
             first_pfn = self.section_nr_to_pfn(run.first)
             end_pfn = self.section_nr_to_pfn(run.last + 1)
@@ -246,8 +249,8 @@ class SparseMem:
 
     def memmap_bounds(self) -> tuple[int, int]:
         """[start, end) of the virtual memmap covering MAX_PHYSMEM_BITS (VMEMMAP only)."""
-        start = self.arch.vmemmap_base
-        return start, start + self.arch.max_pfn * self.arch.struct_page_size
+        a = self.arch
+        return a.vmemmap_base, vmemmap_pfn_to_page(a.vmemmap_base, a.max_pfn, a.struct_page_size)
 
     # --- building --------------------------------------------------------------------------
     def _build(self, physmap: PhysMap) -> None:
@@ -280,7 +283,8 @@ class SparseMem:
         k = 0
         for first, last in runs:
             if self.vmemmap:
-                mem_map = arch.vmemmap_base + self.section_nr_to_pfn(first) * arch.struct_page_size
+                mem_map = vmemmap_pfn_to_page(arch.vmemmap_base, self.section_nr_to_pfn(first),
+                                              arch.struct_page_size)
             else:
                 mem_map = arch.page_offset + buffer + k * mb
             word = self.sparse_encode_mem_map(mem_map, first) | flags
@@ -332,7 +336,7 @@ def _first(span: tuple[int, int]) -> int:
     return span[0]
 
 
-class SectionRoots(Mapping):
+class SectionRoots(Mapping[int, "array[int]"]):
     """``mem_section[]`` under SPARSEMEM_EXTREME: root number -> its page of words.
 
     Read-only and lazy: ``len()`` and ``in`` come from the runs, and a root's
@@ -353,7 +357,7 @@ class SectionRoots(Mapping):
         for lo, hi in self._sparse._root_spans:
             yield from range(lo, hi + 1)
 
-    def __getitem__(self, root: int) -> array:
+    def __getitem__(self, root: int) -> array[int]:
         if root not in self:
             raise KeyError(root)
         sp = self._sparse

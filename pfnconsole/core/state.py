@@ -1,0 +1,177 @@
+"""What a machine is made of: the spec it was built from and the state its operations change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .arch import DEFAULT_KVER, ArchProfile, arch_profile, parse_kver
+from .errors import EngineError
+from .kmap_pfn import IntervalIndex, KmapList, KmapPath, KmapRange
+from .memmap import MemMap
+from .physmap import GiB, PhysMap, default_physmap, physmap_from_ranges, ram_end
+from .rcu import Rcu
+from .section_table import SectionTable
+from .sparse import SparseMem
+from .undo import UndoLog, by_key, reinsert
+
+
+class MemModel(StrEnum):
+    """The memory model: how pfn_to_page() finds a struct page (memory_model.h)."""
+
+    VMEMMAP = "vmemmap"
+    """CONFIG_SPARSEMEM_VMEMMAP: ``vmemmap + pfn``."""
+    SPARSE = "sparse"
+    """Classic CONFIG_SPARSEMEM: the section's coded mem_map + pfn."""
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """What ``machine ARCH key=value...`` asked for."""
+
+    arch: str = "x86_64"
+    ram: int = 16 * GiB
+    pmem: tuple[tuple[int, int], ...] | None = None
+    """(start, size) carved like memmap=SIZE!START; None = two 4 GiB ranges after RAM."""
+    kver: str | None = None
+    page_shift: int | None = None
+    struct_page: int | None = None
+    memmodel: str = MemModel.VMEMMAP
+    """A ``MemModel`` value: 'vmemmap' (SPARSEMEM_VMEMMAP) or 'sparse' (classic SPARSEMEM)."""
+    cpus: int = 4
+    e820: tuple[tuple[int, int, int], ...] | None = None
+    """Explicit (start, end inclusive, e820 type) ranges, e.g. from a boot log; overrides
+    ram= and pmem=."""
+    origin: str = ""
+    """Where the layout came from, for display (e.g. 'boot.log lines 3-17')."""
+
+
+@dataclass(slots=True)
+class Mapping:
+    """One open kmap_atomic_pfn_t() result: the reader stays in RCU until kunmap."""
+
+    id: int
+    cpu: int
+    addr: int
+    """The ``void *`` kmap_atomic_pfn_t() returned."""
+    pfn: int
+    value: int
+    """The ``__pfn_t`` value passed in (v5 layout)."""
+    path: KmapPath
+    """PAGE (kmap_atomic of a struct page) or LIST (device range)."""
+    range: str | None
+    reader: int
+
+
+@dataclass
+class State:
+    """Everything the machine's operations change (and undo takes back)."""
+
+    spec: MachineSpec
+    arch: ArchProfile
+    kver: tuple[int, int]
+    physmap: PhysMap
+    sparse: SparseMem
+    memmap: MemMap
+    kmap: KmapList
+    ranges: dict[str, KmapRange]
+    """Every range ever registered on this machine, freed ones included (for UAF reports)."""
+    table: SectionTable
+    rcu: Rcu
+    mappings: dict[int, Mapping] = field(default_factory=dict)
+    """Open mappings by id, oldest first."""
+    by_addr: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    """(cpu, address) -> ids of the open mappings there, newest last; keys in the order of
+    their oldest id."""
+    phys_index: IntervalIndex = field(default_factory=IntervalIndex)
+    """Physical extents of the ranges not yet freed."""
+    kva_index: IntervalIndex = field(default_factory=IntervalIndex)
+    """Their [base, base+size) extents."""
+    cpu: int = 0
+    next_seq: int = 1
+    next_mapping: int = 1
+    next_base: int = 0
+
+
+# --- the open mappings: by id and by (cpu, address) ---------------------------------------
+
+def open_mapping(s: State, m: Mapping, undo: UndoLog) -> None:
+    """Record what kmap_atomic_pfn_t() returned; ``m.id`` is ``s.next_mapping``."""
+    s.next_mapping += 1
+    s.mappings[m.id] = m
+    s.by_addr.setdefault((m.cpu, m.addr), []).append(m.id)
+    undo.push(_unopen_mapping, s, m)
+
+
+def close_mapping(s: State, m: Mapping, undo: UndoLog) -> None:
+    """Forget a mapping kunmap_atomic_pfn_t() ended: the newest at its (cpu, address)."""
+    _forget_mapping(s, m)
+    undo.push(_reopen_mapping, s, m)
+
+
+def _forget_mapping(s: State, m: Mapping) -> None:
+    key = (m.cpu, m.addr)
+    ids = s.by_addr[key]
+    ids.pop()  # find_mapping() took the newest: O(1), not a scan from the front
+    if not ids:
+        del s.by_addr[key]
+    del s.mappings[m.id]
+
+
+def _unopen_mapping(s: State, m: Mapping) -> None:
+    """Undo open_mapping(): ``m`` is the newest everywhere."""
+    _forget_mapping(s, m)
+    s.next_mapping = m.id
+
+
+def _reopen_mapping(s: State, m: Mapping) -> None:
+    """Undo close_mapping(), with both dicts back in their order."""
+    reinsert(s.mappings, m.id, m, by_key)
+    key = (m.cpu, m.addr)
+    ids = s.by_addr.get(key)
+    if ids is not None:
+        ids.append(m.id)
+    else:
+        reinsert(s.by_addr, key, [m.id], _by_oldest)
+
+
+def _by_oldest(_key: tuple[int, int], ids: list[int]) -> int:
+    return ids[0]
+
+
+def build_state(spec: MachineSpec) -> State:
+    """A freshly booted machine for ``spec``; EngineError for a spec that cannot be built."""
+    try:
+        memmodel = MemModel(spec.memmodel)
+    except ValueError:
+        raise EngineError(f"memmodel={spec.memmodel!r}: use vmemmap or sparse") from None
+    if not 1 <= spec.cpus <= 64:
+        raise EngineError(f"cpus={spec.cpus}: the model has 1 to 64 CPUs")
+    kver = parse_kver(spec.kver) if spec.kver else DEFAULT_KVER
+    arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
+                        struct_page_size=spec.struct_page)
+    limit = 1 << arch.max_physmem_bits
+    hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
+    beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "
+              f"physical address {limit - 1:#x}){hint}")
+    if spec.e820 is not None:
+        physmap = physmap_from_ranges(spec.e820)
+    else:
+        # refuse before building: RAM is rounded down to pages, which would hide a last
+        # partial page beyond the limit
+        low_layout = spec.arch.startswith("x86_64")
+        need = ram_end(spec.ram, low_layout=low_layout)
+        if need > limit:
+            raise EngineError(f"ram={spec.ram:#x} needs physical memory up to {need - 1:#x}, "
+                              + beyond)
+        for start, size in spec.pmem or ():
+            if size > 0 and start + size > limit:  # carve() words the other refusals
+                raise EngineError(f"pmem={size:#x}@{start:#x} ends at {start + size - 1:#x}, "
+                                  + beyond)
+        physmap = default_physmap(spec.ram, spec.pmem, low_layout=low_layout)
+    if physmap.top > limit:
+        raise EngineError(f"the memory map reaches {physmap.top - 1:#x}, " + beyond)
+    sparse = SparseMem(arch, physmap, kver=kver, vmemmap=memmodel is MemModel.VMEMMAP)
+    return State(spec=spec, arch=arch, kver=kver, physmap=physmap, sparse=sparse,
+                 memmap=MemMap(), kmap=KmapList([]), ranges={}, table=SectionTable(arch),
+                 rcu=Rcu(ncpus=spec.cpus), next_base=arch.vmalloc_base)
