@@ -43,8 +43,8 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
             # already cut to the decoder's limit, so a giant line costs neither memory nor disk
             f: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed below)
                 max_size=16 << 20, mode="w+", encoding="utf-8", errors="replace")
-            for block in blocks_of(sys.stdin):
-                f.write(block)
+            for block in blocks_of(sys.stdin):  # a file's blocks are strings
+                f.write(block if isinstance(block, str) else "".join(block))
             f.seek(0)
         else:
             f = open_log(name)

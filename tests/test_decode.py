@@ -840,8 +840,9 @@ def test_one_megabyte_pathological_lines(name):
 def test_regexes_stay_linear_on_every_line_shape_at_the_cap():
     """The same shapes cut at LIMIT_LINE, run through every format directly."""
     from pfnconsole.decode.base import Context
-    from pfnconsole.decode.formats import FORMATS, scan_loose_pfns, scan_pointers
+    from pfnconsole.decode.formats import FORMATS
     from pfnconsole.decode.layout import make_layout
+    from pfnconsole.decode.scan import scan_loose_pfns, scan_pointers
 
     ctx = Context(make_layout("x86_64", None))
     started = time.perf_counter()

@@ -23,7 +23,7 @@ import pytest
 
 from bench import logs as bench_log
 from pfnconsole.decode import LIMIT_LINE, calibrate, decode_lines, decode_text
-from pfnconsole.decode.skim import blocks_of, blocks_of_text
+from pfnconsole.decode.source import blocks_of, blocks_of_text
 
 DECODE = [sys.executable, "-m", "pfnconsole", "decode"]
 REPORT = "[ 5.000000] BUG: Bad page state in process a.out  pfn:7fe84"

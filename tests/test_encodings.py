@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -168,7 +170,7 @@ def test_layout_and_fields():
         assert all(isinstance(f, Field) and f.value == 0 for f in fields)
         # contiguous, non-overlapping, covering 63..0
         assert fields[0].hi == 63 and fields[-1].lo == 0
-        for a, b in zip(fields, fields[1:]):
+        for a, b in itertools.pairwise(fields):
             assert a.lo == b.hi + 1 and a.hi >= a.lo
     d = MergedPfnT().decode(0x3000000000100600)
     byname = {f.name: f.value for f in d.fields}

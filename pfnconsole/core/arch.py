@@ -187,9 +187,9 @@ def _arm64(page_shift: int, kver: tuple[int, int], struct_page_size: int) -> Arc
             "48-bit VA, CONFIG_ARM64_PA_BITS=48; memstart_addr (PHYS_OFFSET) taken as 0.",
             "SECTION_SIZE_BITS 30 before v5.12; 27 (4K/16K) or 29 (64K) from v5.12.",
             "vmalloc_base only places simulated memremap() bases; before v5.4 it is an "
-            "approximation (not in kernel-facts.md).",
-            "v6.9+ vmemmap (VMEMMAP_END = -1G) is not in kernel-facts.md: checked in "
-            "arch/arm64/include/asm/memory.h (Ard Biesheuvel, LPA2 series); release [U].",
+            "approximation, not checked by hand against a kernel source.",
+            "v6.9+ vmemmap (VMEMMAP_END = -1G) checked by hand in "
+            "arch/arm64/include/asm/memory.h (Ard Biesheuvel, LPA2 series); the first release is not confirmed.",
         ),
     )
 
@@ -205,8 +205,9 @@ _PPC64 = ArchProfile(
     kver="5.2+",
     notes=(
         "book3s64, 64K pages, radix or hash (same layout), SPARSEMEM_VMEMMAP+EXTREME.",
-        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked in "
-        "arch/powerpc/include/asm/book3s/64/radix.h and hash-64k.h (layout [U] from v5.2).",
+        "PAGE_OFFSET/vmemmap/vmalloc bases checked by hand in "
+        "arch/powerpc/include/asm/book3s/64/radix.h and hash-64k.h (layout from v5.2; "
+        "the first release is not confirmed).",
     ),
 )
 
@@ -220,9 +221,9 @@ _RISCV64 = ArchProfile(
     vmalloc_base=0xFFFFFFC600000000,
     kver="6.11+",
     notes=(
-        "Sv39 with the 128G linear map (PAGE_OFFSET 0xffffffd600000000, release [U] v6.11); "
+        "Sv39 with the 128G linear map (PAGE_OFFSET 0xffffffd600000000, believed v6.11); "
         "phys_ram_base taken as 0.",
-        "PAGE_OFFSET/vmemmap/vmalloc bases are not in kernel-facts.md: checked in "
+        "PAGE_OFFSET/vmemmap/vmalloc bases checked by hand in "
         "arch/riscv/include/asm/page.h, pgtable.h and Documentation/arch/riscv/vm-layout.rst.",
     ),
 )
@@ -287,3 +288,107 @@ def arch_profile(
             )
         prof = replace(prof, struct_page_size=struct_page_size)
     return prof
+
+
+# --- reading logs: every arch a log may come from, with what its addresses mean ------------
+
+@dataclass(frozen=True)
+class ArchLayout:
+    """Where one architecture puts the direct map and the memmap, as far as its logs show.
+
+    The log decoder reads addresses with these numbers until the log itself says
+    otherwise; the 64-bit rows come from the profiles above, the 32-bit ones (which the
+    simulator does not model) are written here.  Addresses are ``unsigned long``.
+    """
+
+    name: str
+    bits: int
+    """BITS_PER_LONG: 64, or 32 for the arches with no virtual memmap."""
+    page_shift: int
+    max_physmem_bits: int
+    section_size_bits: int
+    page_offset: int
+    """PAGE_OFFSET: ``__va(0)`` without KASLR (PHYS_OFFSET taken as 0)."""
+    vmemmap_base: int | None
+    """``pfn_to_page(0)``; None without SPARSEMEM_VMEMMAP (flat or classic sparse mem_map)."""
+    struct_page_size: int | None
+    direct_map_bits: int
+    """log2 of how far the linear map reaches (less than MAX_PHYSMEM_BITS on 64-bit)."""
+    x86: bool = False
+    """An x86 page-table format (dump_pagetable() walks, L1TF-inverted entries)."""
+    bases_fixed: bool = True
+    """False on arm64: both bases move with memstart_addr (PHYS_OFFSET), known only from a log."""
+    kaslr_window: tuple[int, int] | None = None
+    """[lo, hi) inside which CONFIG_RANDOMIZE_MEMORY places the regions, PUD aligned."""
+    old_page_offsets: tuple[tuple[int, str], ...] = ()
+    """Direct-map bases of earlier releases, each with the layout it belongs to."""
+    vmemmap_regions: tuple[tuple[int, int], ...] = ()
+    """[start, end) of the vmemmap in each release the arch's layout changed, oldest first."""
+
+
+ARCH_ALIASES: dict[str, str] = {
+    "x86-64": "x86_64", "amd64": "x86_64", "x86_64-l5": "x86_64-5level",
+    "aarch64": "arm64", "ppc64le": "ppc64", "powerpc64": "ppc64", "riscv": "riscv64",
+    "arm32": "arm", "armv7": "arm", "armhf": "arm", "x86": "i386", "i686": "i386", "x86_32": "i386",
+}
+"""Other names for the arches (``uname -m`` spellings, distribution names)."""
+
+_DIRECT_MAP_BITS = {"x86_64": 46, "x86_64-5level": 52, "arm64": 47, "ppc64": 51, "riscv64": 37}
+"""How far the linear map reaches: x86 direct mapping of all physical memory (64 TiB with
+4-level paging, 4 PiB with 5), arm64 half the 48-bit VA space, ppc64 and riscv64 Sv39."""
+
+_KASLR_WINDOWS = {
+    "x86_64": (0xFFFF880000000000, 0xFFFFFE0000000000),
+    "x86_64-5level": (0xFF10000000000000, 0xFFFFFE0000000000),
+}
+"""arch/x86/mm/kaslr.c: the regions are placed between the old direct-map start and the
+cpu_entry_area, 1 GiB aligned."""
+
+_ARM64_ERAS = ((4, 6), (5, 4), (6, 9))
+"""Releases whose arm64 layout moved the vmemmap: v4.6 (below PAGE_OFFSET), v5.4 ("Flip
+kernel VA space"), v6.9 (VMEMMAP_END = -1G)."""
+
+_LOG_ONLY = {
+    # 3G/1G split, no virtual memmap; i386 with PAE addresses 36 bits
+    "arm": ArchLayout("arm", 32, 12, 32, 26, 0xC0000000, None, None, 32),
+    "i386": ArchLayout("i386", 32, 12, 36, 26, 0xC0000000, None, None, 36, x86=True),
+}
+
+LOG_ARCH_NAMES = (*ARCH_NAMES, *_LOG_ONLY)
+"""Every arch a kernel log can be read as: the simulator's, and the 32-bit ones."""
+
+
+def canonical_arch(name: str) -> str:
+    """'AArch64' -> 'arm64': the arch an alias or another spelling names."""
+    name = name.strip().lower()
+    return ARCH_ALIASES.get(name, name)
+
+
+def arch_layout(name: str, page_shift: int | None = None) -> ArchLayout:
+    """The layout of ``name`` (an alias is accepted) as a log shows it.
+
+    ``page_shift`` chooses arm64's 4K, 16K or 64K layout; elsewhere it only sets the page
+    size.  Raises `EngineError` for an unknown arch.
+    """
+    arch = canonical_arch(name)
+    if arch in _LOG_ONLY:
+        row = _LOG_ONLY[arch]
+        return row if page_shift is None else replace(row, page_shift=page_shift)
+    if arch not in ARCH_NAMES:
+        raise EngineError(f"unknown arch {name!r}; known: {' '.join(LOG_ARCH_NAMES)}")
+    arm64 = arch == "arm64"
+    prof = arch_profile(arch, page_shift=page_shift if arm64 and page_shift in (12, 14, 16) else None)
+    regions: tuple[tuple[int, int], ...] = ()
+    if arm64:  # 48-bit VA, 4K pages, 64-byte struct page: the vmemmap covers the linear map
+        span = (1 << (_DIRECT_MAP_BITS["arm64"] - 12)) * 64
+        regions = tuple((p.vmemmap_base, p.vmemmap_base + span)
+                        for p in (_arm64(12, era, 64) for era in _ARM64_ERAS))
+    return ArchLayout(
+        name=arch, bits=64, page_shift=page_shift or prof.page_shift,
+        max_physmem_bits=prof.max_physmem_bits, section_size_bits=prof.section_size_bits,
+        page_offset=prof.page_offset, vmemmap_base=prof.vmemmap_base,
+        struct_page_size=prof.struct_page_size, direct_map_bits=_DIRECT_MAP_BITS[arch],
+        x86=arch.startswith("x86"), bases_fixed=not arm64, kaslr_window=_KASLR_WINDOWS.get(arch),
+        old_page_offsets=((_X86_64_2015.page_offset, "the pre-4.20 x86_64 layout"),)
+        if arch == "x86_64" else (),
+        vmemmap_regions=regions)

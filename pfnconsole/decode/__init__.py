@@ -7,12 +7,19 @@ string.  Pure Python and standard library only: no UI library is imported here.
 
 Output order: with a `Calibration` (as `decode_text` passes one), the ``calibration``
 findings come first, then everything else by line number.
+
+Layout of the package: the formats, an ordered tuple (`formats.FORMATS`) of small
+classes by subject (`pages`, `traces`, `boot`, `devices`, `tables`) on the base class of
+`base`; the scanners of `scan`; `clean` (prefixes, quotes, wrapped lines); `source` (the
+log as blocks of lines); `skim` (which lines of a big log are worth reading); `layout`
+(address arithmetic from `pfnconsole.core.arch`); `calibrate` (pass 1) and `stream` (pass 2).
 """
 
 from __future__ import annotations
 
 from .calibrate import Calibrator, calibrate
-from .model import LIMIT_LINE, Calibration, Finding
+from .model import LIMIT_LINE, Calibration, Finding, Kind
+from .source import blocks_of, blocks_of_text
 from .stream import decode_lines, decode_text
 
 __all__ = [
@@ -20,6 +27,9 @@ __all__ = [
     "Calibration",
     "Calibrator",
     "Finding",
+    "Kind",
+    "blocks_of",
+    "blocks_of_text",
     "calibrate",
     "decode_lines",
     "decode_text",

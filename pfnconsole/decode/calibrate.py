@@ -8,6 +8,11 @@ window.  A (virtual address, pfn) pair does the same for the direct map: a KASAN
 access address and the pfn of the page it dumps, or a page-fault address and the pfn in
 its PTE.  Page size comes from lines that state it (ppc64 "Page orders", hash-table
 sizes).  Only a handful of pairs are kept, so memory stays bounded on any input.
+
+The reports are read by the decoder's own formats (`CALIBRATION_FORMATS`, with a
+`Context` of the calibrator's own): the calibrator takes their findings and the pointers
+they saw (`base.PageSeen`), and parses only what no format reports (page-size
+statements, KASAN addresses, a ``pfn = N`` line before a dump).
 """
 
 from __future__ import annotations
@@ -15,26 +20,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TextIO
 
-from .base import classify_pointer
-from .boot import VM_LAYOUT
-from .layout import KASLR_WINDOW, ArchDefaults, arch_defaults, canonical_arch, make_layout
-from .model import Calibration, hx
-from .multiscan import make_interest
-from .pages import BAD_PAGE, DUMP_PAGE, PFN_FIELD
-from .skim import blocks_of, skim_lines
-from .tables import BAD_MAP, FAULT, WALK, generic_pte, x86_entry
-from .traces import KMEM_PAGE, KMEM_PFN, TRACE_EVENT, kmem_pfn
+from ..core.arch import ARCH_NAMES, ArchLayout, arch_layout, canonical_arch
+from ..core.units import hx
+from .base import Context, Format, FormatSet, PageSeen
+from .boot import VmLayout
+from .layout import make_layout
+from .model import Calibration, Finding, Kind
+from .pages import BadPage, DumpPage
+from .skim import Anchors, skim_lines
+from .source import Block, blocks_of
+from .tables import BadPageMap, PageFault, PageWalk
+from .traces import Kmem
 
 SIZES = (64, 56, 72, 80)
 """Candidate sizeof(struct page), most common first."""
 PUD = 1 << 30
 MAX_PAIRS = 16
 
-_ARM64_VMEMMAP_STARTS = (0xFFFFFC0000000000, 0xFFFF7E0000000000)
-"""VMEMMAP_START for 48-bit VA, 4K pages: v5.4-v6.8, and v4.6-v5.3."""
-_OTHER_VMEMMAPS = (("x86_64", 0xFFFFEA0000000000), ("x86_64-5level", 0xFFD4000000000000),
-                   ("ppc64", 0xC00C000000000000), ("riscv64", 0xFFFFFFC500000000))
+CALIBRATION_FORMATS: tuple[Format, ...] = (BadPage(), DumpPage(), BadPageMap(), Kmem(), PageFault())
+"""The formats whose findings (and sightings) calibration reads; 32-bit logs add `VmLayout`,
+and the walk after a fault is read (`PageWalk`) while that fault waits for it.  Once
+`MAX_PAIRS` pairs of a kind are kept, the reports that only give that kind are not read."""
+_DIRECT_FORMATS = (DumpPage(), PageFault())
+"""What still gives (address, pfn) pairs when the (pointer, pfn) pairs are all kept."""
+_WALK = FormatSet((PageWalk(),))
+_OWN_KEYS = ("Page orders", "(order: ", "PAGE_SIZE", "pfn=", "pfn:", "pfn =", "pfn :", "at addr",
+             "access at", "address ", "object at")
+"""What the calibrator parses itself: page sizes, ``pfn =`` lines, KASAN addresses."""
 
 _PAGE_ORDERS = re.compile(r"\bPage orders: linear mapping = \d{1,2}, virtual = (?P<s>\d{1,2})\b")
 _HASH_ORDER = re.compile(r"\(order: (?P<o>\d{1,2}), (?P<b>\d{1,20}) bytes")
@@ -56,12 +70,18 @@ class Pair:
         return f"{self.addr:x} with pfn {hx(self.pfn)} ({lines})"
 
 
+def _other_vmemmaps() -> list[tuple[str, int]]:
+    """The fixed vmemmap base of every other 64-bit arch: a log read as the wrong arch."""
+    rows = (arch_layout(name) for name in ARCH_NAMES)
+    return [(r.name, r.vmemmap_base) for r in rows if r.bases_fixed and r.vmemmap_base is not None]
+
+
 class Calibrator:
     """Feed it logical lines (see `logical_lines`); ask `result()` at any time."""
 
     def __init__(self, arch: str = "x86_64") -> None:
         self.arch = canonical_arch(arch)
-        self.defaults = arch_defaults(self.arch)
+        self.defaults = arch_layout(self.arch)
         self.vm_pairs: list[Pair] = []
         self.dm_pairs: list[Pair] = []
         self.shift: tuple[int, int, str] | None = None
@@ -69,17 +89,17 @@ class Calibrator:
         self._pending_pfn: tuple[int, int, int] | None = None
         self._pending_va: tuple[int, int, int] | None = None
         self._fault: tuple[int, int, int] | None = None
-        self._layout = make_layout(self.arch, None)
+        low = (VmLayout(),) if self.defaults.bits == 32 else ()
+        self.formats = FormatSet(CALIBRATION_FORMATS + low)
+        self._fewer = (FormatSet(_DIRECT_FORMATS + low), FormatSet(low))
+        self.ctx = Context(make_layout(self.arch, None), sightings=[])
         self.dirty = True
         self._result: Calibration | None = None
 
     # --- collecting ----------------------------------------------------------------------
     def keys(self) -> tuple[str, ...]:
-        """Every literal `feed` looks for: a line with none of them changes nothing."""
-        lowmem = ("lowmem",) if self.defaults.bits == 32 else ()
-        # "page" and "addr" gate the pairs, but every pattern behind them needs one of these
-        return ("Page orders", "(order: ", "PAGE_SIZE", "Bad page", "page:", "pfn", "at addr",
-                "access at", "address ", "object at", "nable to handle", "PGD ") + lowmem
+        """Every literal `feed` acts on: a line with none of them changes nothing."""
+        return tuple(dict.fromkeys(self.formats.anchors + _OWN_KEYS))
 
     def quiet(self) -> bool:
         """Nothing half seen: no line without a key can matter now."""
@@ -102,35 +122,66 @@ class Calibrator:
             self._tick()
         if self.shift is None and ("Page orders" in text or "(order: " in text or "PAGE_SIZE" in text):
             self._feed_page_size(line, text)
-        if "page" in text:
-            if self._feed_page(line, text):
-                return
+        ctx = self.ctx
+        ctx.start_line(line)
+        formats = self.formats if len(self.vm_pairs) < MAX_PAIRS else \
+            self._fewer[0] if len(self.dm_pairs) < MAX_PAIRS else self._fewer[1]
+        found = formats.match(text, ctx)
+        if self._fault is not None:
+            found += _WALK.match(text, ctx)
+        if (found or ctx.sightings) and self._feed_report(line, found, ctx.sightings or []):
+            return
         if "pfn" in text:
             m = _LOOSE_PFN_LINE.match(text)
             if m:
                 self._pending_pfn = (line, int(m["v"], 16), 2)
-            m = TRACE_EVENT.search(text)
-            if m:
-                self._feed_trace(line, text, m)
+        for seen in ctx.sightings or ():
+            if seen.source is Kind.KMEM and seen.page is not None and seen.pfn is not None:
+                self._add(self.vm_pairs, Pair(line, line, seen.page, seen.pfn))
         if "addr" in text or "object at" in text:
-            m = _KASAN_ADDR.search(text)
+            m = _KASAN_ADDR.search(text) or (_KASAN_OBJ.search(text) if self._pending_va is None else None)
             if m:
-                self._pending_va = (line, self._layout.untag(int(m["a"], 16)), 80)
-            elif self._pending_va is None:
-                m = _KASAN_OBJ.search(text)
-                if m:
-                    self._pending_va = (line, self._layout.untag(int(m["a"], 16)), 80)
-        if "nable to handle" in text:
-            m = FAULT.search(text)
-            if m:
-                self._fault = (line, self._layout.untag(int(m["addr"], 16)), 8)
-        elif self._fault is not None and text.startswith("PGD "):
-            self._feed_walk(line, text)
-        if self.defaults.bits == 32 and "lowmem" in text and self.lowmem is None:
-            m = VM_LAYOUT.match(text)
-            if m and m["name"] == "lowmem":
-                self.lowmem = (line, int(m["a"], 16))
-                self.dirty = True
+                self._pending_va = (line, ctx.layout.untag(int(m["a"], 16)), 80)
+        if found or self._fault is not None:
+            self._feed_others(line, text, found)
+
+    def _feed_report(self, line: int, found: list[Finding], sightings: list[PageSeen]) -> bool:
+        """A bad-page report's pfn waits for its page: line; a page: line with a raw
+        pointer pairs it with its pfn (printed, or the report's)."""
+        for f in found:
+            if f.pfn is not None and ((f.kind is Kind.BAD_PAGE and f.type is None)
+                                      or (f.kind is Kind.BAD_PAGE_MAP and f.type == "pte")):
+                self._pending_pfn = (line, f.pfn, 3 if f.kind is Kind.BAD_PAGE else 4)
+                return True
+        seen = next((s for s in sightings if s.source is Kind.DUMP_PAGE), None)
+        if seen is None:
+            return False
+        if seen.page is not None:
+            if seen.pfn is not None:
+                self._add(self.vm_pairs, Pair(line, line, seen.page, seen.pfn))
+            elif self._pending_pfn is not None:
+                self._add(self.vm_pairs, Pair(self._pending_pfn[0], line, seen.page, self._pending_pfn[1]))
+        self._pending_pfn = None
+        if seen.pfn is not None and self._pending_va is not None:
+            self._add(self.dm_pairs, Pair(self._pending_va[0], line, self._pending_va[1], seen.pfn))
+            self._pending_va = None
+        return True
+
+    def _feed_others(self, line: int, text: str, found: list[Finding]) -> None:
+        """A fault waits for its walk, whose leaf entry pairs its address with a pfn; a
+        32-bit layout table gives the direct map."""
+        fault = next((f for f in found if f.kind is Kind.PAGE_FAULT), None)
+        if fault is not None:
+            self._fault = (line, fault.virt or 0, 8)
+        elif self._fault is not None and text.startswith("PGD ") and self.ctx.layout.is_x86:
+            leaf = next((f for f in found if f.kind is Kind.PTE and f.virt is not None and f.phys is not None), None)
+            if leaf is not None:
+                self._add(self.dm_pairs, Pair(self._fault[0], line, self._fault[1], (leaf.phys or 0) >> 12))
+            self._fault = None
+        low = next((f for f in found if f.kind is Kind.VM_LAYOUT and f.type == "lowmem"), None)
+        if low is not None and low.virt is not None and self.lowmem is None:
+            self.lowmem = (line, low.virt)
+            self.dirty = True
 
     def _feed_page_size(self, line: int, text: str) -> None:
         m = _PAGE_ORDERS.search(text)
@@ -152,74 +203,21 @@ class Calibrator:
         if self.shift is not None:
             self.dirty = True
 
-    def _feed_page(self, line: int, text: str) -> bool:
-        m = BAD_PAGE.search(text)
-        if m:
-            self._pending_pfn = (line, int(m["pfn"], 16), 3)
-            return True
-        m = BAD_MAP.search(text)
-        if m:
-            pfn = generic_pte(int(m["pte"], 16), self._layout)[0]
-            self._pending_pfn = (line, pfn, 4)
-            return True
-        m = DUMP_PAGE.search(text)
-        if not m:
-            return False
-        ptr, status = classify_pointer(m["ptr"], self._layout)
-        pf = PFN_FIELD.search(text, m.end())
-        pfn = int(pf["pfn"], 16) if pf else None
-        if ptr is not None and status == "raw" and len(m["ptr"]) == 16:
-            ptr = self._layout.untag(ptr)
-            if pfn is not None:
-                self._add(self.vm_pairs, Pair(line, line, ptr, pfn))
-            elif self._pending_pfn is not None:
-                self._add(self.vm_pairs, Pair(self._pending_pfn[0], line, ptr, self._pending_pfn[1]))
-        self._pending_pfn = None
-        if pfn is not None and self._pending_va is not None:
-            va_line, va, _ = self._pending_va
-            self._add(self.dm_pairs, Pair(va_line, line, va, pfn))
-            self._pending_va = None
-        return True
-
-    def _feed_trace(self, line: int, text: str, ev: re.Match) -> None:
-        pm = KMEM_PFN.search(text, ev.end())
-        pg = KMEM_PAGE.search(text, ev.end())
-        if not pm or not pg:
-            return
-        token = pg["page"][2:] if pg["page"].startswith("0x") else pg["page"]
-        if len(token) != 16 or token.startswith("("):
-            return
-        ptr, status = classify_pointer(token, self._layout)
-        if ptr is None or status != "raw":
-            return
-        pfn, _ = kmem_pfn(ev["ev"], pm["pfn"])
-        self._add(self.vm_pairs, Pair(line, line, ptr, pfn))
-
-    def _feed_walk(self, line: int, text: str) -> None:
-        if not self._layout.is_x86 or self._fault is None:
-            return
-        fault_line, addr, _ = self._fault
-        for w in WALK.finditer(text):
-            e = x86_entry(w["lvl"], int(w["val"], 16), addr, self._layout)
-            if e.leaf and e.phys is not None:
-                self._add(self.dm_pairs, Pair(fault_line, line, addr, e.phys >> 12))
-                break
-        self._fault = None
-
     # --- solving -------------------------------------------------------------------------
-    def _defaults(self) -> ArchDefaults:
+    def _defaults(self) -> ArchLayout:
         if self.shift is not None and self.shift[1] != self.defaults.page_shift:
             try:
-                return arch_defaults(self.arch, self.shift[1])
+                return arch_layout(self.arch, self.shift[1])
             except Exception:
                 return self.defaults
         return self.defaults
 
-    def _one_vm_pair(self, p: Pair, d: ArchDefaults) -> tuple[int, int, str] | None:
+    def _one_vm_pair(self, p: Pair, d: ArchLayout) -> tuple[int, int, str] | None:
         ptr, pfn = p.addr, p.pfn
-        if d.arch == "arm64":
-            best = None
-            starts = (d.vmemmap_base,) + _ARM64_VMEMMAP_STARTS if d.vmemmap_base else _ARM64_VMEMMAP_STARTS
+        if not d.bases_fixed:  # arm64: VMEMMAP_START - memstart_pfn, this release's or an older one's
+            best: tuple[tuple[int, int], int, int, str] | None = None
+            older = tuple(start for start, _ in reversed(d.vmemmap_regions[:-1]))
+            starts = (d.vmemmap_base, *older) if d.vmemmap_base else older
             for start in dict.fromkeys(starts):
                 for rank, size in enumerate(SIZES):
                     base = ptr - pfn * size
@@ -243,14 +241,14 @@ class Calibrator:
                     if size != SIZES[0]:
                         why += f"; {SIZES[0]} bytes does not fit"
                     return d.vmemmap_base, size, why
-        for other, base0 in _OTHER_VMEMMAPS:
-            if other == d.arch:
+        for other, base0 in _other_vmemmaps():
+            if other == d.name:
                 continue
             for size in SIZES:
                 if ptr - pfn * size == base0:
                     return base0, size, (f"{hx(base0)} + {hx(pfn)} x {size} = {ptr:x}, the {other} "
                                          f"vmemmap: this log is probably from {other}")
-        window = KASLR_WINDOW.get(d.arch)
+        window = d.kaslr_window
         if window is not None:
             fits = [s for s in SIZES if (ptr - pfn * s) % PUD == 0 and window[0] <= ptr - pfn * s < window[1]]
             if fits:
@@ -262,7 +260,7 @@ class Calibrator:
                 return base, size, why
         return None
 
-    def _solve_vmemmap(self, d: ArchDefaults) -> tuple[int, int, int, str] | None:
+    def _solve_vmemmap(self, d: ArchLayout) -> tuple[int, int, int, str] | None:
         pairs = self.vm_pairs
         if not pairs:
             return None
@@ -296,20 +294,19 @@ class Calibrator:
             return base, size, p.last, text
         return None
 
-    def _solve_direct(self, d: ArchDefaults) -> tuple[int, int, str] | None:
-        if d.page_offset is None:
-            return None
+    def _solve_direct(self, d: ArchLayout) -> tuple[int, int, str] | None:
         mask = ~((1 << d.page_shift) - 1)
-        window = KASLR_WINDOW.get(d.arch)
+        window = d.kaslr_window
+        older = dict(d.old_page_offsets)
         for p in self.dm_pairs:
             base = (p.addr & mask) - (p.pfn << d.page_shift)
             if base == d.page_offset:
                 why = "the default base fits"
-            elif d.arch == "x86_64" and base == 0xFFFF880000000000:
-                why = "the pre-4.20 x86_64 layout"
+            elif base in older:
+                why = older[base]
             elif window is not None and base % PUD == 0 and window[0] <= base < window[1]:
                 why = "KASLR: 1 GiB aligned"
-            elif d.arch == "arm64" and (d.page_offset - base) % (1 << d.section_size_bits) == 0 \
+            elif not d.bases_fixed and (d.page_offset - base) % (1 << d.section_size_bits) == 0 \
                     and abs(d.page_offset - base) < 1 << 48:
                 why = f"PAGE_OFFSET {hx(d.page_offset)} - PHYS_OFFSET {hx(d.page_offset - base)}"
             else:
@@ -346,12 +343,12 @@ class Calibrator:
         found.sort(key=lambda t: t[0])
         self._result = Calibration(vm_base, size, page_offset, shift,
                                    tuple(t for _, t in found), tuple(n for n, _ in found))
-        self._layout = make_layout(self.arch, self._result)
+        self.ctx.layout = make_layout(self.arch, self._result)
         self.dirty = False
         return self._result
 
 
-def calibrate(lines: Iterable[str], arch: str = "x86_64", *, skim: bool = True) -> Calibration:
+def calibrate(lines: TextIO | Iterable[str], arch: str = "x86_64", *, skim: bool = True) -> Calibration:
     """Pass 1 over the raw lines: the layout this log implies (arch defaults otherwise).
 
     ``lines`` may be a file (read in blocks) or any iterable of lines.  With ``skim``
@@ -360,10 +357,9 @@ def calibrate(lines: Iterable[str], arch: str = "x86_64", *, skim: bool = True) 
     return calibrate_blocks(blocks_of(lines), arch, skim=skim)
 
 
-def calibrate_blocks(blocks: Iterable, arch: str = "x86_64", *, skim: bool = True) -> Calibration:
-    """`calibrate` over blocks of text (see `skim.blocks_of`)."""
+def calibrate_blocks(blocks: Iterable[Block], arch: str = "x86_64", *, skim: bool = True) -> Calibration:
+    """`calibrate` over blocks of text (see `source.blocks_of`)."""
     cal = Calibrator(arch)
-    interest = make_interest(cal.keys()) if skim else None
-    for number, text in skim_lines(blocks, interest, cal.quiet):
+    for number, text in skim_lines(blocks, Anchors(cal.keys()) if skim else None, cal.quiet):
         cal.feed(number, text)
     return cal.result()

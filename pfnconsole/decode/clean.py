@@ -127,10 +127,8 @@ def _continues(prev_text: str, prev_marked: bool, parts: int, cur: Cleaned) -> b
     if _OPEN_TAIL.search(prev_text):
         return True
     # A hex dump line cut after a few words, continued by a line of words only.
-    if prev_text.startswith(("raw: ", "head: ")) and _HEXWORDS.fullmatch(prev_text) \
-            and prev_text.count(" ") < 4 and _HEXWORDS.fullmatch(cur.text):
-        return True
-    return False
+    return (prev_text.startswith(("raw: ", "head: ")) and _HEXWORDS.fullmatch(prev_text) is not None
+            and prev_text.count(" ") < 4 and _HEXWORDS.fullmatch(cur.text) is not None)
 
 
 def _glue(first: str, second: str) -> str:

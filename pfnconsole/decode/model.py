@@ -7,6 +7,8 @@ them, compare them in tests, or dump them as JSON without knowing the decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 LIMIT_LINE = 8192
 """Physical lines longer than this many characters are cut before matching.
@@ -14,6 +16,45 @@ LIMIT_LINE = 8192
 The cut keeps every regular expression's work bounded, whatever is pasted in;
 a joined (mail-wrapped) logical line never grows past it either.
 """
+
+
+class Kind(StrEnum):
+    """What sort of record a `Finding` came from.  A `StrEnum`: it prints, compares and
+    serialises as its value (``Kind.E820 == "e820"``)."""
+
+    BAD_PAGE = "bad_page"
+    """mm/page_alloc.c bad_page(): "BUG: Bad page state" and "bad because of flags"."""
+    DUMP_PAGE = "dump_page"
+    """mm/debug.c __dump_page(): the page: line, head, flags, page_type, reason, compound_head."""
+    STRUCT_PAGE = "struct_page"
+    """A pointer into the vmemmap found anywhere: the struct page of a pfn."""
+    DIRECT_MAP = "direct_map"
+    """An address in the direct (linear) map found anywhere: a physical address."""
+    PFN = "pfn"
+    """A pfn named in an ad-hoc printk (``pfn = 77501``, ``start_pfn=0x80000``)."""
+    MEMORY_FAILURE = "memory_failure"
+    HWPOISON_INJECT = "hwpoison_inject"
+    MCE = "mce"
+    APEI = "apei"
+    FS_DAX = "fs_dax"
+    KMEM = "kmem"
+    E820 = "e820"
+    CMDLINE = "cmdline"
+    ZONE = "zone"
+    NODE_RANGE = "node_range"
+    NODE_DATA = "node_data"
+    RESERVED_MEM = "reserved_mem"
+    XEN = "xen"
+    RESOURCE = "resource"
+    PMEM = "pmem"
+    VM_LAYOUT = "vm_layout"
+    MEM_SIZE = "mem_size"
+    PAGE_FAULT = "page_fault"
+    PTE = "pte"
+    """One page-table entry of a fault's walk, or of an arm64 ``pgd=`` line."""
+    BAD_PAGE_MAP = "bad_page_map"
+    CALIBRATION = "calibration"
+    """A layout number the log implied (see `Calibration`)."""
 
 
 @dataclass(frozen=True)
@@ -26,8 +67,8 @@ class Finding:
 
     line: int
     """1-based number of the input line the fact starts on (the first of a joined pair)."""
-    kind: str
-    """What sort of record this came from: "dump_page", "e820", "pte", ..."""
+    kind: Kind
+    """What sort of record this came from (a `Kind`, equal to its string: "dump_page", "e820" ...)."""
     pfn: int | None = None
     """The page frame number the fact is about, when it names one page."""
     phys: int | None = None
@@ -45,9 +86,9 @@ class Finding:
     note: str = ""
     """Short human text; every derived number says here how it was derived."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """``{"line", "kind"}`` plus every field that is set; ints stay ints."""
-        out: dict = {"line": self.line, "kind": self.kind}
+        out: dict[str, Any] = {"line": self.line, "kind": str(self.kind)}
         for name in ("pfn", "phys", "page", "virt", "start", "end", "type"):
             value = getattr(self, name)
             if value is not None and value != "":
@@ -79,25 +120,3 @@ class Calibration:
     """One human sentence per inference: what was inferred, from which lines."""
     source_lines: tuple[int, ...] = ()
     """For each entry of ``sources``: the line where that inference was completed."""
-
-
-def hx(value: int) -> str:
-    """0x-prefixed lower-case hex, the way the kernel's %#lx prints."""
-    return f"{value:#x}"
-
-
-def human_size(nbytes: int) -> str:
-    """Bytes in the largest binary unit that fits: "4 GiB", "636 KiB", "~4.7 GiB"."""
-    if nbytes < 1024:
-        return f"{nbytes} bytes"
-    for shift, unit in ((60, "EiB"), (50, "PiB"), (40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
-        if nbytes >= 1 << shift:
-            if nbytes % (1 << shift) == 0:
-                return f"{nbytes >> shift} {unit}"
-            if shift > 10 and nbytes % (1 << (shift - 10)) == 0 and nbytes >> (shift - 10) < 10240:
-                return f"{nbytes >> (shift - 10)} {_UNITS[shift - 10]}"
-            return f"~{nbytes / (1 << shift):.1f} {unit}"
-    return f"{nbytes} bytes"  # pragma: no cover
-
-
-_UNITS = {10: "KiB", 20: "MiB", 30: "GiB", 40: "TiB", 50: "PiB"}

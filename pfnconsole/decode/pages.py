@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..core.units import human_size, hx
 from .base import (
     PTR,
     STATUS_NOTE,
@@ -23,7 +24,7 @@ from .base import (
     join_notes,
     pointer_pfn,
 )
-from .model import Finding, human_size, hx
+from .model import Finding, Kind
 
 BAD_PAGE = re.compile(r"Bad page state in process (?P<comm>[^\n]{0,64}?) {1,2}pfn:(?P<pfn>[0-9a-fA-F]{1,16})\b")
 _BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
@@ -31,22 +32,22 @@ _BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((
 
 class BadPage(Format):
     name = "bad_page"
-    literals = ("Bad page state", "bad because of flags")
+    anchors = ("Bad page state", "bad because of flags")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = BAD_PAGE.search(text)
         if m:
             pfn = h(m["pfn"])
             ctx.record = Record(ctx.line, pfn, how=f"pfn from the Bad page state line {ctx.line}")
             ctx.touch()
-            return [ctx.finding("bad_page", pfn=pfn, phys=ctx.phys(pfn),
+            return [ctx.finding(Kind.BAD_PAGE, pfn=pfn, phys=ctx.phys(pfn),
                                 note=f"process {m['comm'].strip()}")]
         m = _BAD_FLAGS.match(text)
         if m:
             ctx.touch()
             names, fields = split_flag_names(m["names"])
-            pfn, how = ctx.record_pfn()
-            return [ctx.finding("bad_page", pfn=pfn, phys=ctx.phys(pfn), type="bad flags",
+            rec_pfn, how = ctx.record_pfn()
+            return [ctx.finding(Kind.BAD_PAGE, pfn=rec_pfn, phys=ctx.phys(rec_pfn), type="bad flags",
                                 flags=names, note=join_notes(f"bad because of flags {m['val']}",
                                                         fields, how))]
         return None
@@ -63,9 +64,9 @@ class DumpPage(Format):
     """First line of __dump_page(), every era (page:%p / %px / hashed / absent)."""
 
     name = "dump_page"
-    literals = ("page:",)
+    anchors = ("page:",)
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = DUMP_PAGE.search(text)
         if not m:
             return None
@@ -82,9 +83,12 @@ class DumpPage(Format):
         notes: list[str] = []
         pfn: int | None = None
         pf = PFN_FIELD.search(text, m.end())
+        printed = h(pf["pfn"]) if pf else None
+        ctx.saw(Kind.DUMP_PAGE, layout.untag(ptr) if ptr is not None and len(m["ptr"]) == 16 else None,
+                printed)
         from_ptr = pointer_pfn(ptr, layout) if ptr is not None else None
-        if pf:
-            pfn = h(pf["pfn"])
+        if printed is not None:
+            pfn = printed
             rec.how = f"pfn from the page: line {ctx.line}"
         elif rec.pfn is not None:
             pfn = rec.pfn
@@ -106,7 +110,7 @@ class DumpPage(Format):
             notes.append("uninitialized and poisoned struct page")
         notes.extend(_field_notes(text, m.start("what")))
         rec.pfn = pfn
-        out = [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), page=ptr, note=join_notes(*notes))]
+        out = [ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), page=ptr, note=join_notes(*notes))]
         hm = _INLINE_HEAD.search(text, m.end())
         if hm:
             out.append(_head_finding(ctx, hm["ptr"], int(hm["order"])))
@@ -152,7 +156,7 @@ def _head_finding(ctx: Context, token: str | None, order: int) -> Finding:
     if pfn is not None:
         start = pfn << layout.page_shift
         end = start + (layout.page_size << order) - 1
-    return ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), page=ptr, start=start, end=end,
+    return ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), page=ptr, start=start, end=end,
                        type="head", note=join_notes(*notes))
 
 
@@ -163,9 +167,9 @@ class HeadLine(Format):
     """The compound-page line dump_page prints since v5.9."""
 
     name = "dump_page head"
-    literals = ("head:",)
+    anchors = ("head:",)
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _HEAD_LINE.match(text)
         if not m:
             return None
@@ -199,10 +203,10 @@ class PageDetail(Format):
     """The other dump_page lines: flags, page_type, the reason; they inherit the pfn."""
 
     name = "dump_page detail"
-    literals = ("flags:", "page_type:", "page dumped because:", "memcg:", "mem_cgroup:",
-                "aops", "page_owner", "page last", "page has been")
+    anchors = ("flags:", "page_type:", "page dumped because:", "memcg:", "mem_cgroup:",
+               "aops", "page_owner", "page last", "page has been")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _FLAGS_LINE.match(text)
         if m:
             if ctx.record is None and m["names"] is None:
@@ -211,7 +215,7 @@ class PageDetail(Format):
             pfn, how = ctx.record_pfn()
             names, fields = split_flag_names(m["names"] or "")
             kind = (m["pre"] + " ") if m["pre"] and m["pre"] != "page" else ""
-            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type="flags", flags=names,
+            return [ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), type="flags", flags=names,
                                 note=join_notes(f"{kind}flags {m['val']}", fields,
                                            "CMA" if m["cma"] else "", how))]
         m = _PAGE_TYPE.match(text)
@@ -219,7 +223,7 @@ class PageDetail(Format):
             ctx.touch()
             pfn, how = ctx.record_pfn()
             name = m["name"].strip()
-            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type="page_type",
+            return [ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), type="page_type",
                                 flags=(name,) if name else (), note=join_notes(f"page_type {m['val']}", how))]
         m = _REASON.match(text)
         if m:
@@ -227,7 +231,7 @@ class PageDetail(Format):
             pfn, how = ctx.record_pfn()
             if ctx.record is not None:
                 ctx.record.after_reason = True
-            return [ctx.finding("dump_page", pfn=pfn, phys=ctx.phys(pfn), type=m["why"].strip()[:120],
+            return [ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), type=m["why"].strip()[:120],
                                 note=join_notes("page dumped because", how))]
         if ctx.record is not None and _RECORD_LINE.match(text):
             ctx.touch()
@@ -242,9 +246,9 @@ class RawWords(Format):
     """``raw:`` / ``head:`` hex dumps of struct page; compound_head|1 names the head page."""
 
     name = "dump_page raw"
-    literals = ("raw: ", "head: ")
+    anchors = ("raw: ", "head: ")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _RAW.match(text)
         if not m:
             return None
@@ -258,10 +262,10 @@ class RawWords(Format):
             if not layout.vmemmap_known:
                 # arm64 without calibration: an untagged word in the vmemmap is a struct page
                 # link, but which pfn it names depends on memstart_addr.
-                if value >> 56 == 0xFF and layout.maybe_arm64_vmemmap(value & ~1):
+                if value >> 56 == 0xFF and layout.maybe_vmemmap(value & ~1):
                     ctx.seen.add(value)
                     out.append(ctx.finding(
-                        "struct_page", page=value & ~1,
+                        Kind.STRUCT_PAGE, page=value & ~1,
                         note=f"{m['tag']} word {word} points into an arm64 vmemmap region; its pfn "
                              "depends on the kernel's layout and memstart_addr, not in this log"))
                 continue
@@ -272,7 +276,7 @@ class RawWords(Format):
                     continue
                 head = value - 1
                 out.append(ctx.finding(
-                    "dump_page", pfn=got[0], phys=ctx.phys(got[0]), page=head, type="compound_head",
+                    Kind.DUMP_PAGE, pfn=got[0], phys=ctx.phys(got[0]), page=head, type="compound_head",
                     note=f"{m['tag']} word {word} is compound_head|1: head struct page {head:x}, "
                          f"pfn from the pointer: {layout.vmemmap_how()}"))
         return out
@@ -285,9 +289,9 @@ _RESULT = re.compile(r"\brecovery(?: action for (?P<what>[^:]{1,64}))?: (?P<res>
 
 class MemoryFailure(Format):
     name = "memory_failure"
-    literals = ("Memory failure", "MCE ", "memory_failure_event", "oft offline", "oft_offline")
+    anchors = ("Memory failure", "MCE ", "memory_failure_event", "oft offline", "oft_offline")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _MF.search(text)
         if not m:
             return None
@@ -302,7 +306,7 @@ class MemoryFailure(Format):
             typ, kind_note = msg.rstrip(".")[:120] or None, ""
         if "ffline" in m.group(0)[:24]:
             kind_note = join_notes("soft offline", kind_note)
-        return [ctx.finding("memory_failure", pfn=pfn, phys=ctx.phys(pfn), type=typ, note=kind_note)]
+        return [ctx.finding(Kind.MEMORY_FAILURE, pfn=pfn, phys=ctx.phys(pfn), type=typ, note=kind_note)]
 
 
 _INJECT = re.compile(
@@ -314,52 +318,53 @@ _UNPOISON = re.compile(r"\bSoftware-unpoisoned (?:free )?page (?P<pfn>0x[0-9a-fA
 
 class Hwpoison(Format):
     name = "hwpoison_inject"
-    literals = ("Injecting memory failure", "Soft offlining", "unpoisoned")
+    anchors = ("Injecting memory failure", "Soft offlining", "unpoisoned")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _INJECT.search(text)
         if m:
             pfn = h(m["pfn"])
             va = h(m["va"]) if m["va"] else None
             typ = "soft_offline" if m["verb"].startswith("Soft") else "inject"
-            return [ctx.finding("hwpoison_inject", pfn=pfn, phys=ctx.phys(pfn), virt=va, type=typ,
+            return [ctx.finding(Kind.HWPOISON_INJECT, pfn=pfn, phys=ctx.phys(pfn), virt=va, type=typ,
                                 note="user virtual address" if va is not None else "")]
         m = _UNPOISON.search(text)
         if m:
             pfn = h(m["pfn"])
-            return [ctx.finding("hwpoison_inject", pfn=pfn, phys=ctx.phys(pfn), type="unpoison")]
+            return [ctx.finding(Kind.HWPOISON_INJECT, pfn=pfn, phys=ctx.phys(pfn), type="unpoison")]
         return None
 
 
 _MCE_ADDR = re.compile(r"(?<![\w-])ADDR (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})(?![\w])")
-_MCE_USER = re.compile(r"Uncorrected hardware memory error in (?P<where>[\w-]{1,32}) at (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})\b")
+_MCE_USER = re.compile(r"Uncorrected hardware memory error in (?P<where>[\w-]{1,32}) "
+                       r"at (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})\b")
 _EDAC_PAGE = re.compile(r"\bpage:0x(?P<page>[0-9a-fA-F]{1,16}) offset:0x(?P<off>[0-9a-fA-F]{1,16})")
 _EDAC_KIND = re.compile(r"\b\d{1,10} (?P<k>CE|UE)\b")
 
 
 class MachineCheck(Format):
     name = "mce"
-    literals = ("ADDR ", "Uncorrected hardware memory error", "offset:0x")
+    anchors = ("ADDR ", "Uncorrected hardware memory error", "offset:0x")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         out = []
         shift = ctx.layout.page_shift
         m = _MCE_ADDR.search(text)
         if m:
             addr = h(m["addr"])
             src = "EDAC" if "EDAC" in text else "mce"
-            out.append(ctx.finding("mce", pfn=addr >> shift, phys=addr, type="ADDR",
+            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type="ADDR",
                                    note=f"{src}: physical address from the MCi_ADDR register"))
         m = _MCE_USER.search(text)
         if m:
             addr = h(m["addr"])
-            out.append(ctx.finding("mce", pfn=addr >> shift, phys=addr, type=m["where"],
+            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type=m["where"],
                                    note="physical address of the uncorrected error"))
         m = _EDAC_PAGE.search(text)
         if m:
             page, off = h(m["page"]), h(m["off"])
             k = _EDAC_KIND.search(text)
-            out.append(ctx.finding("mce", pfn=page, phys=(page << shift) + off,
+            out.append(ctx.finding(Kind.MCE, pfn=page, phys=(page << shift) + off,
                                    type=f"EDAC {k['k']}" if k else "EDAC",
                                    note="EDAC page frame and offset"))
         return out or None
@@ -370,13 +375,13 @@ _APEI = re.compile(r"\bphysical(?:_address| fault address| addr(?:ess)?): (?P<ad
 
 class Apei(Format):
     name = "apei"
-    literals = ("physical",)
+    anchors = ("physical",)
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _APEI.search(text)
         if not m:
             return None
         addr = h(m["addr"])
-        return [ctx.finding("apei", pfn=addr >> ctx.layout.page_shift, phys=addr,
+        return [ctx.finding(Kind.APEI, pfn=addr >> ctx.layout.page_shift, phys=addr,
                             type="GHES" if "Hardware Error" in text or "GHES" in text else None,
                             note="firmware-reported physical address")]

@@ -10,7 +10,7 @@ import re
 
 from .base import Context, join_notes
 from .layout import Layout
-from .model import Finding
+from .model import Finding, Kind
 
 _HEX_TOKEN = re.compile(r"(?<![0-9a-zA-Z])(?:0x)?(?P<v>[0-9a-fA-F]{16})(?![0-9a-zA-Z])")
 
@@ -36,14 +36,15 @@ def scan_pointers(text: str, ctx: Context) -> list[Finding]:
             ctx.seen.add(raw)
             pfn, off = got
             inside = f"{off} bytes into the struct page" if off else ""
-            out.append(Finding(ctx.line, "struct_page", pfn=pfn, phys=pfn << layout.page_shift, page=value,
-                               note=join_notes(tag, f"pfn from the struct page pointer: {layout.vmemmap_how()}", inside)))
+            out.append(Finding(ctx.line, Kind.STRUCT_PAGE, pfn=pfn, phys=pfn << layout.page_shift, page=value,
+                               note=join_notes(tag, f"pfn from the struct page pointer: {layout.vmemmap_how()}",
+                                               inside)))
         elif layout.in_direct_map(value):
             phys = layout.va_to_phys(value)
             if phys is None:
                 continue
             ctx.seen.add(raw)
-            out.append(Finding(ctx.line, "direct_map", pfn=phys >> layout.page_shift, phys=phys, virt=value,
+            out.append(Finding(ctx.line, Kind.DIRECT_MAP, pfn=phys >> layout.page_shift, phys=phys, virt=value,
                                note=join_notes(tag, layout.direct_how())))
     return out
 
@@ -64,61 +65,33 @@ def scan_loose_pfns(text: str, ctx: Context) -> list[Finding]:
         v = m["v"]
         pfn = int(v, 16)
         how = "" if v.startswith("0x") else "no 0x: read as hex, as mm/ printks use %lx"
-        out.append(Finding(ctx.line, "pfn", pfn=pfn, phys=pfn << shift, type=m["name"], note=how))
+        out.append(Finding(ctx.line, Kind.PFN, pfn=pfn, phys=pfn << shift, type=m["name"], note=how))
     return out
 
 
 # --- where pointers can be, for skimming -----------------------------------------------------
 
 _ANY_HEX_WORD = r"(?<![0-9a-zA-Z])(?:0x)?[0-9a-fA-F]{16}(?![0-9a-zA-Z])"
-_DEPTH = 8
-"""Leading hex digits a skimming pattern checks; the rest is left to `scan_pointers`."""
 
 
-def _hex_range(lo: str, hi: str, digits: str) -> str:
-    """A regex for the hex strings of len(lo) digits from ``lo`` to ``hi``, inclusive."""
-    if lo == hi:
-        return lo
-    a, b = digits.index(lo[0]), digits.index(hi[0])
-
-    def span(i: int, j: int) -> str:
-        return digits[i] if i == j else f"[{digits[i:j + 1]}]"
-
-    rest = len(lo) - 1
-    anyrest = f"[{digits}]" + (f"{{{rest}}}" if rest > 1 else "")
-    if rest == 0:
-        return span(a, b)
-    if a == b:
-        return lo[0] + _hex_range(lo[1:], hi[1:], digits)
-    if lo[1:] == digits[0] * rest and hi[1:] == digits[15] * rest:
-        return span(a, b) + anyrest
-    parts = [lo[0] + _hex_range(lo[1:], digits[15] * rest, digits)]
-    if b - a > 1:
-        parts.append(span(a + 1, b - 1) + anyrest)
-    parts.append(hi[0] + _hex_range(digits[0] * rest, hi[1:], digits))
-    return "(?:" + "|".join(parts) + ")"
-
-
-def _range_patterns(lo: int, hi: int) -> list[str] | None:
-    """Lower- and upper-case patterns for 16-digit hex words in [lo, hi)."""
-    hi = min(hi, 1 << 64)
-    if hi <= lo:
-        return []
-    shift = 4 * (16 - _DEPTH)
-    first, last = f"{lo >> shift:0{_DEPTH}x}", f"{(hi - 1) >> shift:0{_DEPTH}x}"
-    common = 0
-    while common < _DEPTH and first[common] == last[common]:
-        common += 1
-    if common < 2:
-        return None  # too wide to start with a literal: the caller scans every hex word
-    out = []
-    for digits in ("0123456789abcdef", "0123456789ABCDEF"):
-        lo_s, hi_s = (first, last) if digits[10] == "a" else (first.upper(), last.upper())
-        lead = lo_s[:common]
-        body = _hex_range(lo_s[common:], hi_s[common:], digits) if common < _DEPTH else ""
-        # the literal lead first (a fast search), then "no hex digit before the word"
-        out.append(f"{lead}(?<![0-9a-fA-F]{lead}){body}")
-    return out
+def _range_pattern(lo: int, hi: int, upper: bool) -> str | None:
+    """A regex that finds every 16-digit hex word in [lo, hi) printed in one case: the
+    digits lo and hi - 1 share, then the next two exactly; None if they share fewer than two."""
+    a, b = (f"{v:016X}" if upper else f"{v:016x}" for v in (lo, min(hi, 1 << 64) - 1))
+    k = next((i for i in range(16) if a[i] != b[i]), 16)
+    if k < 2:
+        return None
+    n = min(k + 2, 16)
+    groups: dict[str, str] = {}
+    for prefix in range(int(a[:n], 16), int(b[:n], 16) + 1):  # at most 256 of them
+        digits = (f"{prefix:0{n}X}" if upper else f"{prefix:0{n}x}")[k:]
+        groups[digits[:1]] = groups.get(digits[:1], "") + digits[1:]
+    every = "[0-9A-F]" if upper else "[0-9a-f]"
+    alts = [d + (every if len(rest) == 16 else f"[{rest}]" if len(rest) > 1 else rest)
+            for d, rest in groups.items()]
+    body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
+    # the literal lead first (a fast search), then "no hex digit before the word"
+    return f"{a[:k]}(?<![0-9a-fA-F]{a[:k]}){body}"
 
 
 def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> list[str]:
@@ -142,8 +115,9 @@ def pointer_patterns(layout: Layout, scanned: bool, settled: bool = True) -> lis
     if layout.page_offset is not None:
         ranges.append((layout.page_offset, layout.page_offset + layout.direct_map_bytes))
     for lo, hi in ranges:
-        got = _range_patterns(lo, hi)
-        if got is None:
-            return [_ANY_HEX_WORD]
-        out.extend(got)
+        for upper in (False, True) if min(hi, 1 << 64) > lo else ():
+            got = _range_pattern(lo, hi, upper)
+            if got is None:
+                return [_ANY_HEX_WORD]
+            out.append(got)
     return out

@@ -1,266 +1,268 @@
-"""Read a log in blocks and hand only the lines that can matter to the decoder.
+"""The speed layer: given a reader's anchors, the lines of a big log worth reading.
 
-Most of a real log is ordinary chatter.  The decoder and the calibrator look at a line
-only when one of their literal anchors occurs in it (``page:``, ``pfn``, ``[mem `` ...)
-or it holds a pointer into the vmemmap or the direct map.  `skim_lines` finds those
-lines over blocks of 256 KiB, with C-speed searches (`Interest`: `str.find` and compiled
-regexes; `multiscan.MultiScan`: one Hyperscan pass), and passes over everything in
-between at the speed of those searches.
+``skim_lines(blocks, Anchors(keys, patterns), quiet)`` yields ``(first line number,
+cleaned text)`` for every logical line that can matter, as `clean.logical_lines` would.
+A log shorter than `SKIM_FROM` (a paste) is read line by line; a longer one is searched
+a block at a time for the keys (the formats' literal anchors) and patterns (pointer
+regexes), in one Hyperscan pass (`MultiScan`) or one `re` search per first character
+(`Interest`), and the lines between hits are passed over while the reader is *quiet*.
 
-It yields exactly what `clean.logical_lines` yields for the lines it does not skip, and
-it skips a run of lines only when skipping cannot change the result:
-
-- the consumer says it is *quiet* (no bad-page record open, no page fault waiting for
-  its page-table walk, no calibration pair half seen), so an ordinary line would only
-  go past it;
-- no line in the run holds an anchor, and none could be glued into one: `Interest`
-  stops at every line without a record marker (`clean.UNMARKED`), `multiscan.MultiScan`
-  at the places where a glued pair could complete an anchor;
-- the line right after a line that was read is never skipped when it may continue it,
-  and from a stop the skimmer walks up through every line that may continue the one
-  above, so a logical line is read whole or not at all; the last line of a block is
-  read too (the next block's first line may continue it).
-
-Line numbers count every physical line, skipped or not.
+A skipped line may be glued onto the line above it (`clean.Joiner`: one blank, or none
+after ``_ | (``), so the search also stops at a line ending with a key's head before a
+cut, followed by a line starting with the rest or a peeled prefix (blank, ``<``, ``>``),
+and at a line ending with a blank.  From a stop the skimmer walks up through the lines
+that may continue the one above, and reads the line after one it read when that may
+continue it: a logical line is read whole or not at all.
 """
 
 from __future__ import annotations
 
 import heapq
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from .clean import UNMARKED, Joiner
-from .model import LIMIT_LINE
+from .source import BLOCK, Block, blocks_of, blocks_of_text
 
-BLOCK = 1 << 18
-"""Characters read at a time, 256 Ki (a block ends at a newline, so it may hold up to
-`LIMIT_LINE` more: the start of the line the previous read ended inside)."""
+try:
+    import hyperscan
+except (ImportError, OSError):  # not installed, or its library does not load
+    hyperscan = None  # type: ignore[assignment]  # the re search does the same work, slower
 
-_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-"""Characters `str.splitlines` breaks a line at, besides the newline."""
+__all__ = ["SKIM_FROM", "Anchors", "Interest", "MultiScan", "backend", "blocks_of", "blocks_of_text",
+           "covering", "hs_source", "hyperscan", "make_interest", "skim_lines"]
+
+SKIM_FROM = BLOCK // 2
+"""Characters of log from which on it is skimmed (text and files come in blocks of
+`BLOCK`).  A paste is read line by line: faster than setting up the search."""
+
+_PEELED = " \t<>"
+"""How a quote (``> ``) or loglevel (``<4>``) prefix that `clean_line` peels off starts."""
+_BLANKS = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+"""What `str.rstrip` strips from an ASCII line; non-ASCII blanks are searched as a blank."""
+_WIDE_BLANKS = {i: " " for i in range(128, 0x3001) if chr(i).isspace()}
 
 
-def _searchers(keys: Iterable[str], sources: Iterable[str] = ()
-               ) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
-    """Split keys and regex sources into `str.find` needles and compiled patterns.
+class Anchors(NamedTuple):
+    """What a reader acts on: a line holding none of these cannot change it."""
 
-    `re` finds a pattern that starts with one literal character by scanning for that
-    character in C, so keys and sources that share a first character cost one pass
-    together (``p(?:age:|fn|hys)``); a long key alone is found faster by `str.find`,
-    which skips.  A source that starts with a letter or digit joins its group (it must
-    have no top-level ``|``); any other is searched on its own.
-    """
-    groups: dict[str, list[tuple[str, str]]] = {}
-    alone: list[re.Pattern[str]] = []
-    for key in keys:
-        groups.setdefault(key[0], []).append((key, re.escape(key[1:])))
-    for src in sources:
-        if src[:1].isalnum():
-            groups.setdefault(src[0], []).append(("", src[1:]))
+    keys: tuple[str, ...]
+    """Literal strings (the formats' anchors)."""
+    patterns: tuple[str, ...] = ()
+    """Regular expressions with no top-level ``|`` (`scan.pointer_patterns`)."""
+
+
+def covering(anchors: Iterable[str]) -> tuple[str, ...]:
+    """The anchors (leading blanks dropped) that hold no other: any anchor holds one."""
+    keys = list(dict.fromkeys(a.lstrip() for a in anchors if a.strip()))
+    return tuple(k for k in keys if not any(o != k and o in k for o in keys))
+
+
+def wrap_literals(key: str) -> list[str]:
+    """Where gluing two lines could make ``key``: its head at a line end, a newline, and
+    the first character of the rest or of a peeled prefix (anything, when the rest is
+    only the blank the glue adds).  A key cut twice is found at its first cut."""
+    out = []
+    for cut, ch in enumerate(key):
+        if ch == " ":
+            head, rest = key[:cut], key[cut + 1:]
+        elif cut and key[cut - 1] in "_|(" and ch.isalnum():  # glued without a blank
+            head, rest = key[:cut], key[cut:]
         else:
-            alone.append(re.compile(src))
-    finds, patterns = [], []
-    for first, members in groups.items():
-        if len(members) == 1 and len(members[0][0]) > 5:
-            finds.append(members[0][0])
             continue
-        tails = sorted({tail for _, tail in members}, key=len, reverse=True)
-        body = "|".join(tails)
-        patterns.append(re.compile(re.escape(first) + (f"(?:{body})" if body else "")))
-    return tuple(finds), tuple(patterns) + tuple(alone)
+        if head and not head[-1].isspace() and not rest[:1].isspace():
+            out += [f"{head}\n{c}" for c in ((rest[0], *_PEELED) if rest else ("",))]
+    return out
+
+
+def _literals(keys: Iterable[str]) -> dict[str, int]:
+    """Every literal searched for, with how far before its end a hit counts: a wrap or
+    a blank on the character before the newline (the first of the two lines)."""
+    keys = covering(keys)
+    lits = [*keys, *(w for k in keys for w in wrap_literals(k)), *(b + "\n" for b in _BLANKS)]
+    return {lit: len(lit) - lit.index("\n") if "\n" in lit else 0 for lit in lits}
+
+
+def _view(text: str) -> str:
+    return text if text.isascii() else text.translate(_WIDE_BLANKS)
+
+
+def _trie(words: Iterable[str]) -> str:
+    """One regex for ``words`` with common prefixes factored out, so that `re` drops a
+    position after a character or two; a word that starts another stands for both."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [] if "" in node else [re.escape(ch) + emit(sub) for ch, sub in node.items()]
+        return "" if not alts else alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
+
+    return emit(trie)
 
 
 class Interest:
-    """The earliest place in a block where a line worth reading may start.
+    """The first place at or after a position where a line worth reading may start, by
+    `re`: one regex per first character of the literals, one per pattern, each keeping
+    its last answer, so a block is scanned once by each."""
 
-    ``keys`` are literal strings, ``sources`` regular expressions (see `_searchers`);
-    `clean.UNMARKED` is always searched too, as the first pattern.  Each searcher keeps its
-    last answer, so a block is scanned once per searcher however often it is asked.
-    """
-
-    __slots__ = ("_end", "_heap", "_text", "keys", "patterns")
+    __slots__ = ("_heap", "_text", "patterns")
 
     def __init__(self, keys: Iterable[str], sources: Iterable[str] = ()) -> None:
-        finds, patterns = _searchers(dict.fromkeys(k for k in keys if k), sources)
-        self.keys = finds
-        self.patterns = (UNMARKED, *patterns)
+        groups: dict[str, list[str]] = {}
+        for lit in _literals(keys):
+            groups.setdefault(lit[0], []).append(lit)
+        self.patterns = tuple(re.compile(p) for p in (*map(_trie, groups.values()), *sources))
         self._text = ""
-        self._end = 0
         self._heap: list[tuple[int, int]] = []
 
     def start(self, text: str) -> None:
-        self._text = text
-        self._end = len(text)
-        count = len(self.keys) + len(self.patterns)
-        self._heap = [(-1, i) for i in range(count)]  # (next hit, searcher): a heap already
+        self._text = _view(text)
+        self._heap = [(-1, i) for i in range(len(self.patterns))]
 
     def next(self, pos: int) -> int:
         """Index of the first hit at or after ``pos`` (the block's length if none)."""
-        heap = self._heap
-        if heap[0][0] >= pos:
-            return heap[0][0]
-        text, end, keys, nkeys = self._text, self._end, self.keys, len(self.keys)
+        heap, text = self._heap, self._text
         while heap[0][0] < pos:
-            i = heap[0][1]
-            if i < nkeys:
-                at = text.find(keys[i], pos)
-                at = end if at < 0 else at
-            else:
-                m = self.patterns[i - nkeys].search(text, pos)
-                at = end if m is None else m.start()
-            heapq.heapreplace(heap, (at, i))
+            m = self.patterns[heap[0][1]].search(text, pos)
+            heapq.heapreplace(heap, (len(text) if m is None else m.start(), heap[0][1]))
         return heap[0][0]
 
 
+def hs_source(src: str) -> str | None:
+    """A pattern of `scan.pointer_patterns` as Hyperscan takes it (no lookaround: "no hex
+    digit before" becomes a character that is not one, a final lookahead goes; both only
+    widen the match), or None."""
+    out = re.sub(r"^(\w+)\(\?<!\[([^\]]+)\]\1\)", r"[^\2]\1", src)
+    out = re.sub(r"\(\?<!\[([^\]]+)\]\)", r"[^\1]", out)
+    out = re.sub(r"\(\?!\[[^\]]+\]\)$", "", out)
+    return None if "(?<" in out or "(?=" in out or "(?!" in out else out
+
+
+@lru_cache(maxsize=32)
+def _database(anchors: Anchors) -> tuple[Any, list[int]] | None:
+    """One Hyperscan database for every literal and pattern (compiled once a process,
+    about 25 ms), and where each reports its hits; None if it does not compile."""
+    patterns = {re.escape(lit): back for lit, back in _literals(anchors.keys).items()}
+    patterns.update(dict.fromkeys((hs_source(s) or "" for s in anchors.patterns), 0))
+    try:
+        db = hyperscan.Database()
+        db.compile(expressions=[p.encode() for p in patterns], ids=list(range(len(patterns))),
+                   elements=len(patterns), flags=[0] * len(patterns))
+        return db, list(patterns.values())
+    except hyperscan.error:
+        return None
+
+
+class MultiScan:
+    """`Interest`'s contract (``start``, ``next``) with one Hyperscan pass a block."""
+
+    __slots__ = ("_anchors", "_back", "_db", "_end", "_hits", "_scratch", "_slow")
+
+    def __init__(self, db: Any, back: list[int], anchors: Anchors) -> None:
+        self._db, self._back, self._anchors = db, back, anchors
+        self._scratch = hyperscan.Scratch(db)  # one per scanner: not shared
+        self._slow: Interest | None = None
+        self._hits: list[int] = []
+        self._end = 0
+
+    def start(self, text: str) -> None:
+        hits: list[int] = []
+        add, back = hits.append, self._back
+        self._slow = None
+        try:
+            self._db.scan(_view(text).encode("ascii", "replace"), scratch=self._scratch,
+                          match_event_handler=lambda pid, _a, to, _b, _c: add(to - 1 - back[pid]))
+        except hyperscan.error:  # out of memory, say: the re search still works
+            self._slow = Interest(*self._anchors)
+            self._slow.start(text)
+        self._hits, self._end = sorted(hits), len(text)
+
+    def next(self, pos: int) -> int:
+        """Index of the first hit at or after ``pos`` (the block's length if none)."""
+        if self._slow is not None:
+            return self._slow.next(pos)
+        i = bisect_left(self._hits, pos)
+        return self._hits[i] if i < len(self._hits) else self._end
+
+
+def backend() -> str:
+    """``hyperscan`` or ``re``: what `make_interest` searches with."""
+    if hyperscan is None or os.environ.get("PFNCONSOLE_SCAN", "") == "re":
+        return "re"
+    return "hyperscan"
+
+
+def make_interest(keys: Iterable[str], sources: Iterable[str] = ()) -> Interest | MultiScan:
+    """The search for ``keys`` and ``sources``: Hyperscan if it takes them all, else `re`."""
+    anchors = Anchors(tuple(dict.fromkeys(keys)), tuple(sources))
+    if backend() == "hyperscan" and all(hs_source(s) is not None for s in anchors.patterns):
+        built = _database(anchors)
+        try:
+            return MultiScan(*built, anchors) if built is not None else Interest(*anchors)
+        except hyperscan.error:  # no scratch space
+            pass
+    return Interest(*anchors)
+
+
 def may_continue(text: str, start: int) -> bool:
-    """May the line at ``start`` of a block continue the line above it (no record marker,
-    not blank)?  The same answer whichever search found the anchors."""
+    """May the line at ``start`` of a block continue the one above (unmarked, not blank)?"""
     return UNMARKED.match(text, start - 1) is not None
 
 
-def cut_long_lines(block: str, limit: int = LIMIT_LINE) -> str:
-    """``block`` with every line cut to its first ``limit`` characters (`clean_line`
-    reads no further).  Cheap when no line is that long: a line longer than ``limit``
-    holds a whole aligned window of ``limit // 2`` characters without a newline."""
-    step = max(limit // 2, 1)
-    for at in range(0, len(block) - step + 1, step):
-        if block.find("\n", at, at + step) < 0:
-            return "\n".join(line[:limit] for line in block.split("\n"))
-    return block
-
-
-def _cut_lines(chunks: Iterable[str], limit: int = LIMIT_LINE) -> Iterator[str]:
-    """Blocks of whole lines from chunks of text, every line cut to ``limit`` characters.
-
-    The rest of a longer line is dropped chunk by chunk as it streams past, so memory
-    stays within one chunk and ``limit`` characters, however long the line.
-    """
-    head = ""  # the start of the line the last chunk ended inside, at most limit long
-    for chunk in chunks:
-        cut = chunk.rfind("\n")
-        if cut < 0:
-            head += chunk[:limit - len(head)]
-            continue
-        yield cut_long_lines(head + chunk[:cut + 1], limit)
-        head = chunk[cut + 1:cut + 1 + limit]
-    if head:
-        yield head
-
-
-def _plain_breaks(chunks: Iterable[str]) -> Iterator[str]:
-    """Chunks with every line break `str.splitlines` knows turned into one newline."""
-    held = ""  # a "\r" that ended a chunk: a "\n" opening the next one is the same break
-    for chunk in chunks:
-        chunk, held = held + chunk, ""
-        if _ODD_BREAKS.search(chunk):
-            if chunk.endswith("\r"):
-                chunk, held = chunk[:-1], "\r"
-            chunk = _ODD_BREAKS.sub("\n", chunk.replace("\r\n", "\n"))
-        yield chunk
-    if held:
-        yield "\n"
-
-
-def blocks_of_text(text: str, size: int = BLOCK) -> Iterator[str]:
-    """Blocks of whole lines, split the way `str.splitlines` splits ``text``, each line
-    cut to `LIMIT_LINE` characters; no copy of ``text`` is made beyond one block."""
-    chunks = (text[at:at + size] for at in range(0, len(text), size))
-    yield from _cut_lines(_plain_breaks(chunks))
-
-
-def _blocks_of_file(f, size: int) -> Iterator[str]:
-    return _cut_lines(iter(lambda: f.read(size), ""))
-
-
-def _capped(line: str) -> str:
-    """One line given as a string, cut to `LIMIT_LINE` characters (its newline kept)."""
-    return line[:LIMIT_LINE] + ("\n" if line.endswith("\n") else "")
-
-
-def blocks_of(lines: Iterable[str], size: int = BLOCK) -> Iterator[str | Sequence[str]]:
-    """Blocks of text from a file (read in chunks) or any iterable of lines.
-
-    Every line is cut to `LIMIT_LINE` characters (`clean.clean_line` reads no further),
-    a file's as it is read.  A batch of lines that cannot be joined without changing
-    where lines break (an element holding a newline inside it) is passed on as the
-    list it is.
-    """
-    if hasattr(lines, "read"):
-        yield from _blocks_of_file(lines, size)
-        return
-    it = iter(lines)
-    while True:
-        batch = list(islice(it, 1024))
-        if not batch:
-            return
-        if max(map(len, batch)) > LIMIT_LINE:
-            batch = [_capped(e) if len(e) > LIMIT_LINE else e for e in batch]
-        joined = "".join(batch)
-        newlines = joined.count("\n")
-        if newlines == 0:
-            yield "\n".join(batch) + "\n"
-        elif newlines == len(batch) and all(e[-1:] == "\n" for e in batch):
-            yield joined
-        else:
-            bare = [e[:-1] if e[-1:] == "\n" else e for e in batch]
-            if sum(e.count("\n") for e in bare):
-                yield batch
-            else:
-                yield "\n".join(bare) + "\n"
-
-
-def skim_lines(blocks: Iterable[str | Sequence[str]], interest: Interest | None,
+def skim_lines(blocks: Iterable[Block], anchors: Anchors | None,
                quiet: Callable[[], bool]) -> Iterator[tuple[int, str]]:
     """``(first line number, cleaned text)`` per logical line worth reading.
 
-    With ``interest`` None nothing is skipped (the same output as `logical_lines`).
-    ``quiet`` is asked between lines; it must say True only when the consumer's state
-    would not change on a line that holds none of the interest's anchors.
+    With ``anchors`` None, or in a log shorter than `SKIM_FROM`, every line is read.
+    ``quiet`` is asked between lines: True only when the reader's state would not change
+    on a line holding none of the anchors.  Line numbers count every physical line.
     """
     joiner = Joiner()
-    number = 0
+    number = seen = 0
+    search: Interest | MultiScan | None = None
     for block in blocks:
         if not isinstance(block, str):
             for raw in block:
                 number += 1
-                done = joiner.push(number, raw)
-                if done is not None:
+                if (done := joiner.push(number, raw)) is not None:
                     yield done
             continue
         if not block:
             continue
-        # a newline before every line, so each line start follows one
-        text = "\n" + block if block[-1:] == "\n" else "\n" + block + "\n"
+        text = "\n" + block if block[-1:] == "\n" else "\n" + block + "\n"  # "\n" before each line
         end = len(text)
-        if interest is not None:
-            interest.start(text)
+        seen += len(block)
+        if search is None and anchors is not None and seen >= SKIM_FROM:
+            search = make_interest(*anchors)
+        if search is not None:
+            search.start(text)
         pos = 1
         while pos < end:
-            if interest is not None and quiet() and not may_continue(text, pos):
+            if search is not None and quiet() and not may_continue(text, pos):
                 # the line at pos starts a record or is blank: the held line is whole
-                done = joiner.flush()
-                if done is not None:
+                if (done := joiner.flush()) is not None:
                     yield done
                 if quiet():
-                    hit = interest.next(pos)
-                    if hit < end:
-                        resume = text.rfind("\n", 0, hit + 1) + 1  # the line holding the hit
-                    else:  # read the block's last line: the next block's first may continue it
-                        resume = text.rfind("\n", 0, end - 1) + 1
-                    # a line that may continue the one above needs that one read too
-                    while resume > pos and may_continue(text, resume):
+                    hit = search.next(pos)
+                    # the line holding the hit, else the block's last (the next block may continue it)
+                    resume = text.rfind("\n", 0, hit + 1 if hit < end else end - 1) + 1
+                    while resume > pos and may_continue(text, resume):  # and the lines it continues
                         resume = text.rfind("\n", 0, resume - 1) + 1
                     if resume > pos:
                         number += text.count("\n", pos, resume)
                         pos = resume
             nl = text.index("\n", pos)
             number += 1
-            done = joiner.push(number, text[pos:nl])
-            if done is not None:
+            if (done := joiner.push(number, text[pos:nl])) is not None:
                 yield done
             pos = nl + 1
-    done = joiner.flush()
-    if done is not None:
+    if (done := joiner.flush()) is not None:
         yield done

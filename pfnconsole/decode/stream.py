@@ -1,25 +1,32 @@
 """Pass 2: turn logical lines into findings, one line at a time.
 
-`decode_lines` is a generator that holds one block of the log (see `skim`: lines with
-none of the decoder's anchors are passed over), the line being joined, the current
-bad-page record and the last page-fault address, so it runs in flat memory on a log of
-any size.  Findings come out in line order.  Calibration findings come first when a
-`Calibration` is passed in (as `decode_text` does after its own pass 1); without one the
-decoder calibrates as it goes and reports each inference on the line that completed it.
+`decode_lines` is a generator that holds one block of the log (see `source`), the line
+being joined, the current bad-page record and the last page-fault address, so it runs in
+flat memory on a log of any size; on a big log it reads only the lines `skim` finds
+worth reading.  Findings come out in line order.  Calibration findings come first when
+a `Calibration` is passed in (as `decode_text` does after its own pass 1); without one
+the decoder calibrates as it goes and reports each inference on the line that completed it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TextIO
 
-from .base import Context
+from ..core.arch import canonical_arch
+from .base import Context, FormatSet
 from .calibrate import Calibrator, calibrate_blocks
-from .formats import INTEREST_KEYS, match_structured, scan_loose_pfns, scan_pointers
-from .layout import Layout, canonical_arch, make_layout
-from .model import Calibration, Finding
-from .multiscan import MultiScan, make_interest
-from .scan import pointer_patterns
-from .skim import Interest, blocks_of, blocks_of_text, skim_lines
+from .formats import FORMATS, LITERALS
+from .layout import Layout, make_layout
+from .model import Calibration, Finding, Kind
+from .scan import pointer_patterns, scan_loose_pfns, scan_pointers
+from .skim import Anchors, covering, skim_lines
+from .source import Block, blocks_of, blocks_of_text
+
+_FORMATS = FormatSet(FORMATS)
+INTEREST_KEYS = covering(LITERALS)
+"""What the decoder skims for: every literal a format or the loose-pfn scan acts on
+(one that holds another, ``pfn range`` holding ``pfn``, goes without saying)."""
 
 _CAL_TYPES = (("vmemmap", "vmemmap"), ("direct map", "direct_map"), ("page size", "page_shift"))
 
@@ -28,10 +35,10 @@ def calibration_findings(cal: Calibration, line: int | None = None) -> list[Find
     """One ``calibration`` finding per inference in ``cal.sources``."""
     out = []
     lines = cal.source_lines or (0,) * len(cal.sources)
-    for text, at in zip(cal.sources, lines):
+    for text, at in zip(cal.sources, lines, strict=True):
         typ = next((t for prefix, t in _CAL_TYPES if text.startswith(prefix)), "calibration")
         value = {"vmemmap": cal.vmemmap_base, "direct_map": cal.page_offset}.get(typ)
-        out.append(Finding(line if line is not None else at, "calibration", virt=value, type=typ,
+        out.append(Finding(line if line is not None else at, Kind.CALIBRATION, virt=value, type=typ,
                            note=text))
     return out
 
@@ -57,13 +64,13 @@ class _Decoder:
         prefixes = {f"{base:016x}"[:3] for base in (layout.vmemmap_base, layout.page_offset) if base}
         return tuple(prefixes) + tuple(p.upper() for p in prefixes)
 
-    def interest(self) -> Interest | MultiScan:
-        """Where a line this decoder would act on can be (see `skim`)."""
+    def anchors(self) -> Anchors:
+        """What a line this decoder would act on holds (see `skim`)."""
         if self.online is None:
-            return make_interest(INTEREST_KEYS, pointer_patterns(self.ctx.layout, bool(self._gate)))
+            return Anchors(INTEREST_KEYS, tuple(pointer_patterns(self.ctx.layout, bool(self._gate))))
         # calibrating as it reads: the layout may still move, so any hex word counts
-        return make_interest(INTEREST_KEYS + self.online.keys(),
-                        pointer_patterns(self.ctx.layout, True, settled=False))
+        return Anchors(INTEREST_KEYS + self.online.keys(),
+                       tuple(pointer_patterns(self.ctx.layout, True, settled=False)))
 
     def quiet(self) -> bool:
         """No record open, no fault waiting for its walk, no calibration pair half seen."""
@@ -88,30 +95,22 @@ class _Decoder:
                            tuple(fresh))
         return calibration_findings(only, line)
 
-    def feed(self, line: int, text: str) -> list[Finding] | tuple[()]:
-        out: list[Finding] | None = None
+    def feed(self, line: int, text: str) -> list[Finding]:
+        out: list[Finding] = []
         if self.online is not None:
             self.online.feed(line, text)
             if self.online.dirty:
                 out = self._relayout(line)
         ctx = self.ctx
-        ctx.line = line
-        if ctx.seen:
-            ctx.seen.clear()
-        ctx.touched = False
-        structured = match_structured(text, ctx)
-        if structured:
-            out = out + structured if out else structured
+        ctx.start_line(line)
+        structured = _FORMATS.match(text, ctx)
+        out += structured
         for prefix in self._gate:
             if prefix in text:
-                found = scan_pointers(text, ctx)
-                if found:
-                    out = out + found if out else found
+                out += scan_pointers(text, ctx)
                 break
         if not structured and "pfn" in text:
-            found = scan_loose_pfns(text, ctx)
-            if found:
-                out = out + found if out else found
+            out += scan_loose_pfns(text, ctx)
         rec = ctx.record
         if rec is not None and not ctx.touched:
             rec.idle += 1
@@ -121,10 +120,10 @@ class _Decoder:
             ctx.fault_age += 1
             if ctx.fault_age > 8:
                 ctx.fault = None
-        return out or ()
+        return out
 
 
-def decode_lines(lines: Iterable[str], *, arch: str = "x86_64",
+def decode_lines(lines: TextIO | Iterable[str], *, arch: str = "x86_64",
                  calibration: Calibration | None = None, skim: bool = True) -> Iterator[Finding]:
     """Stream findings from raw log lines (pass 2).
 
@@ -137,12 +136,12 @@ def decode_lines(lines: Iterable[str], *, arch: str = "x86_64",
     return decode_blocks(blocks_of(lines), arch=arch, calibration=calibration, skim=skim)
 
 
-def decode_blocks(blocks: Iterable, *, arch: str = "x86_64",
+def decode_blocks(blocks: Iterable[Block], *, arch: str = "x86_64",
                   calibration: Calibration | None = None, skim: bool = True) -> Iterator[Finding]:
-    """`decode_lines` over blocks of text (see `skim.blocks_of`)."""
+    """`decode_lines` over blocks of text (see `source.blocks_of`)."""
     dec = _Decoder(arch, calibration)
     yield from dec.start()
-    for number, text in skim_lines(blocks, dec.interest() if skim else None, dec.quiet):
+    for number, text in skim_lines(blocks, dec.anchors() if skim else None, dec.quiet):
         yield from dec.feed(number, text)
 
 

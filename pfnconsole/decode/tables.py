@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .base import Format, Record, h, join_notes
+from ..core.units import human_size, hx
+from .base import Context, Format, Record, h, join_notes
 from .layout import Layout
-from .model import Finding, human_size, hx
+from .model import Finding, Kind
 
 X86_PTE_MASK = 0x000FFFFFFFFFF000
 _X86_BITS = ((0, "PRESENT"), (1, "RW"), (2, "USER"), (3, "PWT"), (4, "PCD"), (5, "ACCESSED"),
@@ -77,7 +78,8 @@ def generic_pte(value: int, layout: Layout) -> tuple[int, int, tuple[str, ...], 
         return phys >> 12, phys, names, "ARM Linux PTE: phys = pte & ~0xfff, low bits are L_PTE_* flags"
     if layout.arch == "arm64":
         phys = value & 0x0000FFFFFFFFF000 & ~(layout.page_size - 1)
-        return phys >> layout.page_shift, phys, ("VALID",) if value & 1 else (), "arm64 descriptor: output address bits 47:12"
+        valid = ("VALID",) if value & 1 else ()
+        return phys >> layout.page_shift, phys, valid, "arm64 descriptor: output address bits 47:12"
     mask = ((1 << layout.max_physmem_bits) - 1) & ~(layout.page_size - 1)
     phys = value & mask
     return phys >> layout.page_shift, phys, (), "pte & PAGE_MASK"
@@ -94,38 +96,52 @@ _ARM64_WALK = re.compile(r"\b(?P<lvl>pgd|p4d|pud|pmd|pte)=(?P<val>[0-9a-fA-F]{8,
 
 
 class PageFault(Format):
-    name = "page_fault"
-    literals = ("nable to handle", "PGD ", "*pde", "*pdpt", "pgd=")
+    """The fault line: its address is what the page-table walk after it resolves."""
 
-    def match(self, text, ctx):
+    name = "page_fault"
+    anchors = ("nable to handle",)
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         layout = ctx.layout
         m = FAULT.search(text)
-        if m:
-            addr = layout.untag(h(m["addr"]))
-            ctx.fault = (ctx.line, addr)
-            ctx.fault_age = 0
-            what = (m["what"] or m["what64"] or "").rstrip(": ").replace(" for address", "").replace(" at", "")
-            phys = layout.va_to_phys(addr) if layout.bits == 64 else None
-            pfn = None if phys is None else phys >> layout.page_shift
-            return [ctx.finding("page_fault", virt=addr, pfn=pfn, phys=phys, type=what or "paging request",
-                                note=layout.direct_how() if phys is not None else "")]
+        if not m:
+            return None
+        addr = layout.untag(h(m["addr"]))
+        ctx.fault = (ctx.line, addr)
+        ctx.fault_age = 0
+        what = (m["what"] or m["what64"] or "").rstrip(": ").replace(" for address", "").replace(" at", "")
+        phys = layout.va_to_phys(addr) if layout.bits == 64 else None
+        pfn = None if phys is None else phys >> layout.page_shift
+        return [ctx.finding(Kind.PAGE_FAULT, virt=addr, pfn=pfn, phys=phys, type=what or "paging request",
+                            note=layout.direct_how() if phys is not None else "")]
+
+
+class PageWalk(Format):
+    """The walk printed after a fault: x86 ``PGD .. PTE ..`` or ``*pde =``, arm64 ``pgd=``."""
+
+    name = "page_walk"
+    anchors = ("PGD ", "*pde", "*pdpt", "pgd=")
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
+        layout = ctx.layout
+        if "nable to handle" in text and FAULT.search(text):
+            return None  # the fault line itself
         stripped = text.lstrip()
-        if stripped.startswith("PGD ") or stripped.startswith("*p"):
-            addr = ctx.fault[1] if ctx.fault else None
+        if stripped.startswith(("PGD ", "*p")):
+            fault_addr = ctx.fault[1] if ctx.fault else None
             out = []
-            matches = list(WALK.finditer(text)) or [
-                m for m in _WALK32.finditer(text)]
+            matches = list(WALK.finditer(text)) or list(_WALK32.finditer(text))
             prev: int | None = None
             for w in matches:
                 lvl = w["lvl"].upper()
                 value = h(w["val"])
-                e = x86_entry("PTE" if lvl == "PTE" else lvl, value, addr, layout)
+                e = x86_entry("PTE" if lvl == "PTE" else lvl, value, fault_addr, layout)
                 note = e.note
                 if lvl == "P4D" and prev == value and value:
                     note = join_notes(note, "same as PGD: P4D folded (4-level paging)")
                 prev = value
-                virt = addr if e.leaf else None
-                out.append(ctx.finding("pte", pfn=e.pfn, phys=e.phys, virt=virt, type=lvl,
+                virt = fault_addr if e.leaf else None
+                out.append(ctx.finding(Kind.PTE, pfn=e.pfn, phys=e.phys, virt=virt, type=lvl,
                                        flags=e.flags, note=join_notes(f"{lvl} {w['val']}", note)))
             ctx.touch()
             return out or None
@@ -134,10 +150,10 @@ class PageFault(Format):
             for w in _ARM64_WALK.finditer(text):
                 value = h(w["val"])
                 if value == 0:
-                    out.append(Finding(ctx.line, "pte", type=w["lvl"].upper(), note="empty"))
+                    out.append(Finding(ctx.line, Kind.PTE, type=w["lvl"].upper(), note="empty"))
                     continue
                 pfn, phys, names, how = generic_pte(value, layout)
-                out.append(Finding(ctx.line, "pte", pfn=pfn, phys=phys, type=w["lvl"].upper(), flags=names,
+                out.append(Finding(ctx.line, Kind.PTE, pfn=pfn, phys=phys, type=w["lvl"].upper(), flags=names,
                                    note=join_notes(f"{w['lvl']}={w['val']}", how)))
             return out or None
         return None
@@ -167,9 +183,9 @@ def pmd_table(value: int, layout: Layout) -> tuple[int, str]:
 
 class BadPageMap(Format):
     name = "bad_page_map"
-    literals = ("Bad page map", "vm_flags:")
+    anchors = ("Bad page map", "vm_flags:")
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         layout = ctx.layout
         m = BAD_MAP.search(text)
         if m:
@@ -179,9 +195,9 @@ class BadPageMap(Format):
             ctx.record = Record(ctx.line, pfn, how=f"pfn from the pte of the Bad page map line {ctx.line}")
             ctx.touch()
             return [
-                ctx.finding("bad_page_map", pfn=pfn, phys=phys, type="pte", flags=names,
+                ctx.finding(Kind.BAD_PAGE_MAP, pfn=pfn, phys=phys, type="pte", flags=names,
                             note=join_notes(f"process {m['comm'].strip()}", f"pte:{m['pte']}", how)),
-                ctx.finding("bad_page_map", pfn=table >> layout.page_shift, phys=table, type="pmd",
+                ctx.finding(Kind.BAD_PAGE_MAP, pfn=table >> layout.page_shift, phys=table, type="pmd",
                             note=join_notes(f"pmd:{m['pmd']}", f"page table at {hx(table)}", thow)),
             ]
         m = _BAD_MAP_VMA.match(text)
@@ -191,5 +207,5 @@ class BadPageMap(Format):
             notes = [f"vm_flags {m['flags']}"]
             if m["index"]:
                 notes.append(f"index {m['index']}")
-            return [ctx.finding("bad_page_map", virt=addr, type="vma", note=join_notes("user address", *notes))]
+            return [ctx.finding(Kind.BAD_PAGE_MAP, virt=addr, type="vma", note=join_notes("user address", *notes))]
         return None

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import re
 
-from .base import Format, classify_pointer, join_notes, pointer_pfn
-from .model import hx
+from ..core.units import hx
+from .base import Context, Format, classify_pointer, join_notes, pointer_pfn
+from .model import Finding, Kind
 
 _DAX_EVENT = re.compile(r"\b(?P<ev>dax_[a-z_]{1,40}):\s")
 _DAX_FIELD = re.compile(
     r"\b(?P<k>dev|ino|address|vm_start|vm_end|pgoff|max_pgoff|length|pfn|radix_entry|entry|"
     r"zero_page|zero_folio|pglen) (?P<v>[^\s]{1,40})"
 )
-_PFN_T_FLAGS = re.compile(r"(?:SPECIAL|SG_CHAIN|SG_LAST|DEV|MAP|0x[0-9a-f]{1,16})(?:\|(?:SPECIAL|SG_CHAIN|SG_LAST|DEV|MAP|0x[0-9a-f]{1,16})){0,5}")
+_PFN_T_FLAG = r"(?:SPECIAL|SG_CHAIN|SG_LAST|DEV|MAP|0x[0-9a-f]{1,16})"
+_PFN_T_FLAGS = re.compile(_PFN_T_FLAG + r"(?:\|" + _PFN_T_FLAG + r"){0,5}")
 
 
 class FsDax(Format):
     """include/trace/events/fs_dax.h: pfn_t values print as ``pfn %#llx FLAGS``."""
 
     name = "fs_dax"
-    literals = ("dax_",)
+    anchors = ("dax_",)
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = _DAX_EVENT.search(text)
         if not m:
             return None
@@ -82,7 +84,7 @@ class FsDax(Format):
         if pfn is not None and length:
             start = pfn << layout.page_shift
             end = start + length - 1
-        return [ctx.finding("fs_dax", pfn=pfn, phys=ctx.phys(pfn), page=page, virt=virt, start=start,
+        return [ctx.finding(Kind.FS_DAX, pfn=pfn, phys=ctx.phys(pfn), page=page, virt=virt, start=start,
                             end=end, type=m["ev"], flags=pfn_flags, note=join_notes(*notes))]
 
 
@@ -103,9 +105,9 @@ def kmem_pfn(event: str, token: str) -> tuple[int, str]:
 
 class Kmem(Format):
     name = "kmem"
-    literals = ("pfn=",)
+    anchors = ("pfn=",)
 
-    def match(self, text, ctx):
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
         m = TRACE_EVENT.search(text)
         if not m:
             return None
@@ -118,16 +120,18 @@ class Kmem(Format):
         page = None
         notes = []
         if pg and pg["page"] == "(null)":
-            return [ctx.finding("kmem", type=ev, note=f"page=(null): no page, pfn={pm['pfn']} is not a page frame")]
+            return [ctx.finding(Kind.KMEM, type=ev, note=f"page=(null): no page, pfn={pm['pfn']} is not a page frame")]
+        pfn, how = kmem_pfn(ev, pm["pfn"])
         if pg:
             tok = pg["page"][2:] if pg["page"].startswith("0x") else pg["page"]
             page, status = classify_pointer(tok, layout)
+            if page is not None and len(tok) == 16:
+                ctx.saw(Kind.KMEM, page, pfn)
             if status == "hashed":
                 notes.append("page= hashed by %p")
             elif page is not None and layout.bits == 64 and not layout.in_vmemmap(layout.untag(page)):
                 notes.append(f"page={pg['page']} is not a vmemmap address")
                 page = None
-        pfn, how = kmem_pfn(ev, pm["pfn"])
         notes.insert(0, how)
         if page is not None:
             got = pointer_pfn(page, layout)
@@ -139,5 +143,5 @@ class Kmem(Format):
             order = int(om["o"])
             start = pfn << layout.page_shift
             end = start + (layout.page_size << order) - 1
-        return [ctx.finding("kmem", pfn=pfn, phys=ctx.phys(pfn), page=page, start=start, end=end,
+        return [ctx.finding(Kind.KMEM, pfn=pfn, phys=ctx.phys(pfn), page=page, start=start, end=end,
                             type=ev, note=join_notes(*notes))]
