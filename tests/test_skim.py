@@ -344,7 +344,10 @@ def test_a_format_reports_only_on_lines_holding_its_anchors(tmp_path):
         "user: 0000000000000000 - 000000000009fc00 (usable)", "Xen: [mem 0x0000000000000000-0x000000000009ffff] usable",
         "Command line: BOOT_IMAGE=/vmlinuz mem=4G memmap=4G!12G quiet",
         "Kernel command line: memmap=0x10000000\\$0x20000000",
-        "raw: 0017ffffc0000000 ffffea0004018001 dead000000000122 0000000000000000"]
+        "raw: 0017ffffc0000000 ffffea0004018001 dead000000000122 0000000000000000",
+        "raw: 0000000000000000 ffffea0004018041 0000000000000000 00000001ffffffff",
+        "head: 0017ffffc0000040 ffffea0004018081 ffffea0004018008 0000000000000000",
+        "BUG: Bad page map in process b.out  pte:800000011a2b3067 pmd:1c0de067"]
     for fmt in with_skim:
         reported = 0
         for text in lines:

@@ -15,7 +15,9 @@ A format is a small class in the module of its subject (toolong's ``LogFormat``)
 ``match`` gets one cleaned logical line that holds one of them and returns its findings,
 or None.  Add the instance to `formats.FORMATS` and a few lines to
 tests/fixtures/decode/.  Nothing else: which lines of a big log are worth reading is
-worked out from the anchors (see `skim`).
+worked out from the anchors (see `skim`).  A format that reads a struct page pointer
+printed beside its pfn says so with `Context.saw`: calibration solves the layout from
+such pairs.
 
 `Context` carries what spans lines: the bad-page / dump_page record being read (so a
 ``flags:`` line knows its pfn), the last page-fault address (for the page-table walk that

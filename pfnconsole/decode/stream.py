@@ -5,7 +5,9 @@ being joined, the current bad-page record and the last page-fault address, so it
 flat memory on a log of any size; on a big log it reads only the lines `skim` finds
 worth reading.  Findings come out in line order.  Calibration findings come first when
 a `Calibration` is passed in (as `decode_text` does after its own pass 1); without one
-the decoder calibrates as it goes and reports each inference on the line that completed it.
+the decoder calibrates as it goes and reports each inference on the line that completed it
+(its `Calibrator` reads each line first, with the calibration formats and a context of
+its own, so that line is already decoded with what it implied).
 """
 
 from __future__ import annotations
