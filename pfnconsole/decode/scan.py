@@ -77,19 +77,25 @@ _ANY_HEX_WORD = r"(?<![0-9a-zA-Z])(?:0x)?[0-9a-fA-F]{16}(?![0-9a-zA-Z])"
 def _range_pattern(lo: int, hi: int, upper: bool) -> str | None:
     """A regex that finds every 16-digit hex word in [lo, hi) printed in one case: the
     digits lo and hi - 1 share, then the next two exactly; None if they share fewer than two."""
+    digits = "0123456789ABCDEF" if upper else "0123456789abcdef"
     a, b = (f"{v:016X}" if upper else f"{v:016x}" for v in (lo, min(hi, 1 << 64) - 1))
     k = next((i for i in range(16) if a[i] != b[i]), 16)
     if k < 2:
         return None
-    n = min(k + 2, 16)
-    groups: dict[str, str] = {}
-    for prefix in range(int(a[:n], 16), int(b[:n], 16) + 1):  # at most 256 of them
-        digits = (f"{prefix:0{n}X}" if upper else f"{prefix:0{n}x}")[k:]
-        groups[digits[:1]] = groups.get(digits[:1], "") + digits[1:]
     every = "[0-9A-F]" if upper else "[0-9a-f]"
-    alts = [d + (every if len(rest) == 16 else f"[{rest}]" if len(rest) > 1 else rest)
-            for d, rest in groups.items()]
-    body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
+
+    def span(x: int, y: int) -> str:  # the digits x..y
+        return digits[x] if x == y else every if y - x == 15 else f"[{digits[x:y + 1]}]"
+
+    body = ""
+    if k == 15:
+        body = span(digits.index(a[15]), digits.index(b[15]))
+    elif k < 15:
+        first, last = digits.index(a[k]), digits.index(b[k])
+        alts = [digits[d] + span(digits.index(a[k + 1]) if d == first else 0,
+                                 digits.index(b[k + 1]) if d == last else 15)
+                for d in range(first, last + 1)]
+        body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
     # the literal lead first (a fast search), then "no hex digit before the word"
     return f"{a[:k]}(?<![0-9a-fA-F]{a[:k]}){body}"
 
