@@ -235,3 +235,12 @@ class CodecBase:
         if d.pfn is None:
             raise EngineError(f"{self.label}: this decoded word has no pfn to re-encode")
         return self.encode(d.pfn, d.flags)
+
+
+def page_link_hint(key: str) -> tuple[str, str] | None:
+    """A scatterlist page_link flag asked of a pfn encoding: (kernel name, why not here)."""
+    if key in ("end", "sg_end"):
+        return "SG_END", "that is the scatterlist page_link name; here it is sg_last"
+    if key in ("dma_bus", "sg_dma_bus", "dma_bus_address", "sg_dma_bus_address"):
+        return "SG_DMA_BUS_ADDRESS", "that is a scatterlist page_link flag, v6.2+"
+    return None

@@ -21,6 +21,7 @@ from .codec import (
     check_geometry,
     fill_fields,
     kver_label,
+    page_link_hint,
 )
 from .errors import EngineError
 from .kver import parse_kver
@@ -122,11 +123,7 @@ class MergedPfnT(CodecBase):
     def _missing(self, key: str) -> tuple[str, str] | None:
         if key == "special":
             return "PFN_SPECIAL", "added in v4.16"
-        if key in ("end", "sg_end"):
-            return "SG_END", "that is the scatterlist page_link name; here it is sg_last"
-        if key in ("dma_bus", "sg_dma_bus", "dma_bus_address", "sg_dma_bus_address"):
-            return "SG_DMA_BUS_ADDRESS", "that is a scatterlist page_link flag, v6.2+"
-        return None
+        return page_link_hint(key)
 
     def _kernel_names(self) -> tuple[tuple[int, str], ...]:
         names = [(PfnTFlag.SG_CHAIN, "PFN_SG_CHAIN"), (PfnTFlag.SG_LAST, "PFN_SG_LAST"),

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .codec import Abi, CodecBase, Decoded, Field, bit_list, bits_text, check_geometry, fill_fields
+from .codec import Abi, CodecBase, Decoded, Field, bit_list, bits_text, check_geometry, fill_fields, page_link_hint
 from .errors import EngineError
 
 
@@ -81,11 +81,7 @@ class V5PfnT(CodecBase):
             return "PFN_MAP", "bit 3 comes from the Aug-2015 RFC register_dev_memmap patch; use abi=v5rfc"
         if key == "special":
             return "PFN_SPECIAL", "that is a merged pfn_t flag, v4.16+"
-        if key in ("end", "sg_end"):
-            return "SG_END", "that is the scatterlist page_link name; here it is sg_last"
-        if key in ("dma_bus", "sg_dma_bus", "dma_bus_address", "sg_dma_bus_address"):
-            return "SG_DMA_BUS_ADDRESS", "that is a scatterlist page_link flag, v6.2+"
-        return None
+        return page_link_hint(key)
 
     def _kernel_names(self) -> tuple[tuple[int, str], ...]:
         names = [(V5Flag.SG_CHAIN, "PFN_SG_CHAIN"), (V5Flag.SG_LAST, "PFN_SG_LAST"), (V5Flag.DEV, "PFN_DEV")]
