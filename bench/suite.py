@@ -12,49 +12,23 @@ lives in the checkout (``bench/``), not in the package: ``pfnconsole bench`` fin
 beside the package source.
 """
 
+
 from __future__ import annotations
 
 import gc
 import json
 import os
-import re
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from pfnconsole.core.machine import Machine
 from pfnconsole.core.sweep import kmap_cost, machine_with_ranges, range_pfn, target_pfn
 
-from . import logs
-
-MiB, GiB, TiB = 1 << 20, 1 << 30, 1 << 40
-ROOT = Path(__file__).resolve().parent.parent
-"""The checkout: the child processes run from here."""
-
-Json = dict[str, Any]
-
-
-def _median(xs: Iterable[float]) -> float:
-    xs = list(xs)
-    return statistics.median(xs) if xs else 0.0
-
-
-def _rate(fn: Callable[[], None], seconds: float) -> float:
-    """Calls per second of ``fn`` over about ``seconds``."""
-    n, t0 = 0, time.perf_counter()
-    while True:
-        for _ in range(100):
-            fn()
-        n += 100
-        dt = time.perf_counter() - t0
-        if dt >= seconds:
-            return n / dt
-
+from .common import Json, MiB, median, rate, run_child
+from .decoding import decoder
+from .report import report
 
 # --- 1. the list walk against the section lookup ------------------------------------------
 
@@ -80,9 +54,9 @@ def scan_vs_section(counts: list[int]) -> list[Json]:
                 gc.enable()
             last = got[-1]
             row[label] = {"list_steps": last.list_steps, "list_loads": last.list_loads,
-                          "list_ns": int(_median(r.list_ns for r in got)),
+                          "list_ns": int(median(r.list_ns for r in got)),
                           "section_loads": last.section_loads,
-                          "section_ns": int(_median(r.section_ns for r in got))}
+                          "section_ns": int(median(r.section_ns for r in got))}
         m.clear_stack()
         gc.disable()
         try:
@@ -90,13 +64,13 @@ def scan_vs_section(counts: list[int]) -> list[Json]:
             # each path alone, warm, many times: what the path itself costs here
             iso_list = [m.list_path(oldest).ns for _ in range(max(3, reps // 2))]
             # the lowest of five medians: a burst of noise from outside spoils one batch
-            iso_sect = min(_median(m.section_path(oldest).ns for _ in range(400)) for _ in range(5))
+            iso_sect = min(median(m.section_path(oldest).ns for _ in range(400)) for _ in range(5))
         finally:
             gc.enable()
-        row["isolated"] = {"list_ns": int(_median(iso_list)),
+        row["isolated"] = {"list_ns": int(median(iso_list)),
                            "section_ns": int(iso_sect)}
-        row["lookup"] = {"list_ns": int(_median(x.list_cost.ns for x in look)),
-                         "section_ns": int(_median(x.section_cost.ns for x in look)),
+        row["lookup"] = {"list_ns": int(median(x.list_cost.ns for x in look)),
+                         "section_ns": int(median(x.section_cost.ns for x in look)),
                          "list_loads": look[-1].list_cost.loads,
                          "section_loads": look[-1].section_cost.loads}
         rows.append(row)
@@ -129,7 +103,7 @@ def _call_against_call(first: Callable[[], None], second: Callable[[], None],
         t2 = clock()
         t_first.append(t1 - t0)
         t_second.append(t2 - t1)
-    return _median(t_first), _median(t_second)
+    return median(t_first), median(t_second)
 
 
 def throughput(seconds: float) -> Json:
@@ -144,7 +118,7 @@ def throughput(seconds: float) -> Json:
     for _ in range(rounds):  # interleaved short rounds, best of each: noise hits all alike
         for name, fn in variants.items():
             m.clear_stack()
-            best[name] = max(best[name], _rate(fn, seconds / rounds))
+            best[name] = max(best[name], rate(fn, seconds / rounds))
     m.clear_stack()
     calls = max(200, int(seconds * 4000))
     # The same pair on two identical machines, one with a no-op subscriber, call against call
@@ -174,18 +148,6 @@ def throughput(seconds: float) -> Json:
 
 # --- 3. the 64 TiB machine, in a fresh process ----------------------------------------------
 
-def run_child(name: str, *args: str, env: dict[str, str] | None = None,
-              timeout: float = 3600) -> Json:
-    """``python -m bench.child NAME ARGS...`` from the checkout; its JSON line."""
-    p = subprocess.run([sys.executable, "-m", "bench.child", name, *args], cwd=ROOT,
-                       capture_output=True, text=True, timeout=timeout,
-                       env=None if env is None else {**os.environ, **env})
-    if p.returncode != 0:
-        raise RuntimeError(f"bench.child {name} failed (status {p.returncode}): {p.stderr[-2000:]}")
-    out: Json = json.loads(p.stdout)
-    return out
-
-
 def scale() -> Json:
     """Figure 3: the 64 TiB 5-level machine in a fresh process: time, RSS, lookups/s."""
     out = run_child("scale", timeout=600)
@@ -194,133 +156,7 @@ def scale() -> Json:
     return out
 
 
-# --- 4. the decoder against a bare regex -----------------------------------------------------
-
-MIXED = 0.01
-"""Share of incident lines in the everyday log: about one line in a hundred."""
-DENSE = 1.0
-"""The dense log: incidents back to back (about half its lines, the rest their call traces)."""
-
-BARE = re.compile(r"pfn[:= ]\s*(?:0x)?([0-9a-f]+)")
-
-
-def anchors() -> list[str]:
-    """Every literal the decoder's formats look for (and ``pfn``); empty when this version
-    of the decoder does not publish its list (the figure is then left out)."""
-    try:
-        from pfnconsole.decode.formats import LITERALS
-    except ImportError:
-        return []
-    return sorted(set(LITERALS) | {"pfn"})
-
-
-def search_backend() -> str:
-    """``hyperscan`` or ``re``: what the decoder searches with in this environment."""
-    try:
-        from pfnconsole.decode.multiscan import backend
-    except ImportError:
-        return "unknown"
-    return str(backend())
-
-
-def literal_alternation(literals: Iterable[str]) -> re.Pattern[str]:
-    """One regex of all ``literals`` grouped by first character, as a grep for "anything
-    the decoder might care about" would be written (Python's ``re`` tries alternatives
-    one by one; grouping lets most positions fail after one comparison)."""
-    groups: dict[str, list[str]] = {}
-    for lit in sorted(set(literals), key=lambda s: (-len(s), s)):
-        groups.setdefault(lit[0], []).append(lit[1:])
-    parts = []
-    for first, tails in groups.items():
-        alts = "|".join(re.escape(t) for t in tails)
-        parts.append(re.escape(first) + (f"(?:{alts})" if any(tails) else ""))
-    return re.compile("|".join(parts))
-
-
-def bare_scan(path: str, runs: int = 3, pattern: re.Pattern[str] = BARE) -> tuple[int, float]:
-    """The yardstick: one regex over every line, in this process (the best of ``runs``)."""
-    best = float("inf")
-    search = pattern.search
-    n = 0
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        n = 0
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if search(line):
-                    n += 1
-        best = min(best, time.perf_counter() - t0)
-    return n, best
-
-
-def decoder(size: int) -> Json:
-    """Figure 4: decoder MB/s against a bare regex scan of the same file.
-
-    An everyday log (incidents on about 1% of the lines) at two sizes, for the ratio and
-    for peak RSS against input size; and a dense one (nothing but incidents), the worst
-    case for a decoder that reads every line that holds an anchor.
-    """
-    rounds = 1 if size <= 16 * MiB else 3
-    literals = anchors()
-    anchors_re = literal_alternation(literals) if literals else None
-    with tempfile.TemporaryDirectory() as d:
-        out: Json = {}
-        for label, nbytes, density in (("small", max(size // 8, 1 * MiB), MIXED),
-                                       ("large", size, MIXED),
-                                       ("dense", max(size // 8, 1 * MiB), DENSE)):
-            path = os.path.join(d, f"{label}.log")
-            real, lines, incident = logs.generate(path, nbytes, density)
-            # decoder and yardstick take turns, so a slow spell of the machine (runs on
-            # this one vary by a third) falls on both; the best round of each counts
-            child: Json | None = None
-            bare_s = float("inf")
-            for _ in range(rounds):
-                got = run_child("decode", path, "1")
-                if child is None or got["decode_s"] < child["decode_s"]:
-                    child = got
-                bare_s = min(bare_s, bare_scan(path, 1)[1])
-            assert child is not None
-            # the same decoder with Python's re doing the searching (no Hyperscan)
-            pure = run_child("decode", path, "1", env={"PFNCONSOLE_SCAN": "re"}) \
-                if label == "large" else None
-            mb = real / MiB
-            fig: Json = {"mb": round(mb, 1), "lines": lines,
-                         "incident_line_pct": round(100 * incident / lines, 1),
-                         "findings": child["findings"],
-                         "decoder_mb_per_s": round(mb / child["decode_s"], 2),
-                         "calibrate_share_pct": round(100 * child["calibrate_s"] / child["decode_s"], 1),
-                         "bare_regex_mb_per_s": round(mb / bare_s, 2),
-                         "ratio_vs_bare": round(child["decode_s"] / bare_s, 2),
-                         "peak_rss_mb": round(child["peak_rss_mb"], 1)}
-            if anchors_re is not None:
-                _, anchors_s = bare_scan(path, 1, anchors_re)
-                fig["anchors_regex_mb_per_s"] = round(mb / anchors_s, 2)
-                fig["ratio_vs_anchors_regex"] = round(child["decode_s"] / anchors_s, 2)
-            if pure is not None:
-                if pure["findings"] != child["findings"]:
-                    raise RuntimeError(f"the two searches found {pure['findings']} and "
-                                       f"{child['findings']} findings in {path}")
-                fig["re_only_mb_per_s"] = round(mb / pure["decode_s"], 2)
-                fig["re_only_ratio_vs_bare"] = round(pure["decode_s"] / bare_s, 2)
-            out[label] = fig
-            os.unlink(path)
-        out["rss_growth_mb"] = round(out["large"]["peak_rss_mb"] - out["small"]["peak_rss_mb"], 1)
-        out["search"] = search_backend()
-        out["anchors"] = len(literals)
-        return out
-
-
-def decoder_huge(size: int) -> Json:
-    """Figure 4, once more by hand: one everyday log of ``size`` bytes (memory stays flat)."""
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "huge.log")
-        real, lines, _ = logs.generate(path, size, MIXED)
-        child = run_child("decode", path, "1")
-        mb = real / MiB
-        return {"mb": round(mb, 1), "lines": lines, "findings": child["findings"],
-                "decoder_mb_per_s": round(mb / child["decode_s"], 2),
-                "decode_s": round(child["decode_s"], 1), "peak_rss_mb": round(child["peak_rss_mb"], 1)}
-
+# --- 4. the decoder against a bare regex: in bench/decoding.py ---------------------------------
 
 # --- 5. the console against a bare Textual app ------------------------------------------------
 
@@ -370,11 +206,11 @@ def tui(commands: int) -> Json:
                 inp.value = f"kmap 0x440600 dev {i}"
                 await pilot.pause()
                 btimes.append(time.perf_counter() - t0)
-        return _median(times), _median(btimes)
+        return median(times), median(btimes)
 
     async def main() -> Json:
-        ours = _median([await first_paint(PfnApp) for _ in range(3)])
-        bare = _median([await first_paint(Bare) for _ in range(3)])
+        ours = median([await first_paint(PfnApp) for _ in range(3)])
+        bare = median([await first_paint(Bare) for _ in range(3)])
         per_cmd, bare_cmd = await latency()
         return {"first_paint_s": round(ours, 3), "bare_first_paint_s": round(bare, 3),
                 "first_paint_ratio": round(ours / bare, 2),
@@ -433,7 +269,7 @@ def undo_cost(few: int, many: int, budget_s: float) -> Json:
             m.kmap_atomic_pfn_t(value)
             times[n].append(dt)
             spent[n] += dt
-    t_few, t_many = _median(times[few]), _median(times[many])
+    t_few, t_many = median(times[few]), median(times[many])
     return {"few": few, "many": many, "few_us": round(t_few * 1e6, 1),
             "many_us": round(t_many * 1e6, 1), "ratio": round(t_many / t_few, 2),
             "runs": [len(times[few]), len(times[many])], "build_s": round(build_s, 2),
@@ -482,7 +318,7 @@ def unmap_cost(fewer: int, more: int, sample: int) -> Json:
                 gc.enable()
     for m, _ in machines.values():
         m.clear_stack()
-    t_fewer, t_more = _median(times[fewer]), _median(times[more])
+    t_fewer, t_more = median(times[fewer]), median(times[more])
     return {"fewer": fewer, "more": more, "sample": sample,
             "fewer_us": round(t_fewer / 1e3, 2), "more_us": round(t_more / 1e3, 2),
             "ratio": round(t_more / t_fewer, 2), "build_s": round(build_s, 2), "goal": GOAL}
@@ -512,91 +348,6 @@ def run(quick: bool) -> Json:
     result["unmap"] = unmap_cost(*((1_000, 4_000, 250) if quick else (10_000, 40_000, 2_000)))
     return result
 
-
-def plot(rows: list[Json], width: int = 50) -> list[str]:
-    """A text plot of list and section loads against N (log scale)."""
-    import math
-    top = max(math.log10(max(r["oldest"]["list_loads"], 1)) for r in rows) or 1
-    out = ["loads per kmap into the oldest range (log scale): L = list walk, S = section"]
-    for r in rows:
-        ll, sl = r["oldest"]["list_loads"], r["oldest"]["section_loads"]
-        lb = "L" * max(1, round(width * math.log10(max(ll, 1)) / top))
-        sb = "S" * max(1, round(width * math.log10(max(sl, 1)) / top))
-        out.append(f"N={r['n']:>7}  {lb:<{width}} {ll}")
-        out.append(f"{'':>9}  {sb:<{width}} {sl}")
-    return out
-
-
-def _power(n: int) -> str:
-    """10^5 for a power of ten from 100 up, else the number."""
-    return f"10^{len(str(n)) - 1}" if n >= 100 and str(n).rstrip("0") == "1" else str(n)
-
-
-def _grouped(n: int) -> str:
-    """40 000."""
-    return f"{n:,}".replace(",", " ")
-
-
-def report(res: Json, out: TextIO) -> None:
-    out.write(f"pfnconsole bench ({'quick' if res['quick'] else 'full'}), Python "
-              f"{res['python']}, {res['machine']}\n\n")
-    out.write("1. kmap into the oldest / newest of N ranges (ns: simulator, median)\n")
-    out.write(f"{'N':>8} {'steps':>7} {'list loads':>10} {'list ns':>10} {'sect loads':>10} "
-              f"{'sect ns':>8} {'alone: list ns':>14} {'sect ns':>8} {'newest steps':>12}\n")
-    for r in res["scan_vs_section"]:
-        o, nw, iso = r["oldest"], r["newest"], r["isolated"]
-        out.write(f"{r['n']:>8} {o['list_steps']:>7} {o['list_loads']:>10} {o['list_ns']:>10} "
-                  f"{o['section_loads']:>10} {o['section_ns']:>8} {iso['list_ns']:>14} "
-                  f"{iso['section_ns']:>8} {nw['list_steps']:>12}\n")
-    out.write(f"   section path alone, N=max vs N=1: {res['section_flatness']}x (inside kmap, "
-              f"right after the walk: {res['section_flatness_in_kmap']}x); list loads grew "
-              f"{res['list_growth']}x\n\n")
-    out.write("\n".join(plot(res["scan_vs_section"])) + "\n\n")
-    t = res["throughput"]
-    if "noop_command_ns" in t:
-        machinery = (f"one no-op subscriber adds {t['event_overhead_one_subscriber_pct']}% to a "
-                     f"pair ({t['pair_ns']} ns); a command that changes nothing (`cpu N` on cpu N) "
-                     f"takes {t['noop_command_ns']} ns, {t['noop_command_share_pct']}% of a pair's two")
-    else:  # a result saved before the benchmark kept to the public API
-        machinery = (f"event machinery with no subscriber {t['event_overhead_no_subscriber_pct']}% "
-                     f"(one no-op subscriber {t['event_overhead_one_subscriber_pct']}%)")
-    out.write(f"2. kmap+kunmap pairs/s: list path {t['list_path_pairs_per_s']}, page path "
-              f"{t['page_path_pairs_per_s']}; {machinery}\n")
-    s = res["scale"]
-    out.write(f"3. 64 TiB x86_64-5level + 16 TiB pmem: build {s['build_s']} s, machine "
-              f"{s['machine_rss_mb']} MB over a {s['baseline_rss_mb']} MB interpreter "
-              f"(peak {s['peak_rss_mb']} MB); pfn_to_page {s['pfn_to_page_per_s']}/s, "
-              f"pfn_valid {s['pfn_valid_per_s']}/s\n")
-    d = res["decoder"]
-    big, dense = d["large"], d["dense"]
-    anchors_part = (f"; (a per-line regex of all {d.get('anchors') or len(anchors())} format anchors: "
-                    f"{big['anchors_regex_mb_per_s']} and {dense['anchors_regex_mb_per_s']} MB/s)"
-                    if "anchors_regex_mb_per_s" in big else "")
-    out.write(f"4. decoder on {big['mb']} MB of everyday log ({big['incident_line_pct']}% incident "
-              f"lines): {big['decoder_mb_per_s']} MB/s vs bare regex {big['bare_regex_mb_per_s']} MB/s "
-              f"= {big['ratio_vs_bare']}x; on {dense['mb']} MB of incidents only "
-              f"({dense['incident_line_pct']}%): {dense['decoder_mb_per_s']} MB/s vs "
-              f"{dense['bare_regex_mb_per_s']} MB/s = {dense['ratio_vs_bare']}x{anchors_part}; RSS "
-              f"{d['small']['peak_rss_mb']} MB at {d['small']['mb']} MB, {big['peak_rss_mb']} MB at "
-              f"{big['mb']} MB; searching with {d['search']}"
-              + (f" (with Python's re alone: {big['re_only_mb_per_s']} MB/s = "
-                 f"{big['re_only_ratio_vs_bare']}x)" if "re_only_mb_per_s" in big else "") + "\n")
-    if "huge" in d:
-        h = d["huge"]
-        out.write(f"   and on {h['mb']} MB of everyday log: {h['decode_s']} s ({h['decoder_mb_per_s']} MB/s), "
-                  f"RSS {h['peak_rss_mb']} MB\n")
-    u = res["tui"]
-    out.write(f"5. TUI first paint {u['first_paint_s']} s vs bare Textual "
-              f"{u['bare_first_paint_s']} s ({u['first_paint_ratio']}x); per command "
-              f"{u['command_latency_ms']} ms vs bare update {u['bare_update_latency_ms']} ms\n")
-    if "undo" in res:  # results saved before these figures existed have neither
-        un = res["undo"]
-        out.write(f"6. undo at {_power(un['many'])} vs at {_power(un['few'])} commands: "
-                  f"{un['many_us']} us vs {un['few_us']} us = {un['ratio']}x (goal: {un['goal']})\n")
-    if "unmap" in res:
-        um = res["unmap"]
-        out.write(f"7. kunmap with {_grouped(um['more'])} vs {_grouped(um['fewer'])} mappings open: "
-                  f"{um['more_us']} us vs {um['fewer_us']} us = {um['ratio']}x (goal: {um['goal']})\n")
 
 
 def main(quick: bool, as_json: bool, out: TextIO) -> int:

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.suite import MiB, decoder_huge, report, run  # noqa: E402
+from bench.common import MiB  # noqa: E402
+from bench.decoding import decoder_huge  # noqa: E402
+from bench.report import report  # noqa: E402
+from bench.suite import run  # noqa: E402
 
 
 def machine_line() -> str:

@@ -29,14 +29,15 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
     import tempfile
 
     from .commands.verbs.logs import finding_line
-    from .core.arch import ARCH_NAMES
+    from .core.arch import LOG_ARCH_NAMES, canonical_arch
     from .decode import calibrate, decode_lines
     from .decode.logfile import NotRegularFile, open_log
     from .decode.skim import blocks_of
 
-    if arch not in ARCH_NAMES:
-        err.write(f"pfnconsole decode: unknown arch {arch!r}; known: {' '.join(ARCH_NAMES)}\n")
+    if canonical_arch(arch) not in LOG_ARCH_NAMES:
+        err.write(f"pfnconsole decode: unknown arch {arch!r}; known: {' '.join(LOG_ARCH_NAMES)}\n")
         return 2
+    arch = canonical_arch(arch)
     try:
         if name == "-":
             # stdin cannot be read twice: spool it (to disk past 16 MiB), its lines

@@ -74,6 +74,16 @@ def test_unknown_arch_and_missing_file_are_clear():
     assert p.returncode == 2 and "unknown arch 'vax'" in p.stderr
 
 
+def test_decode_reads_a_log_as_any_log_arch_or_its_alias():
+    """The 32-bit arches a log can be read as, and their other spellings, are taken."""
+    line = "[    0.000000] BUG: Bad page state in process a.out  pfn:7fe84\n"
+    for arch in ("arm", "i386", "AArch64", "x86-64"):
+        p = subprocess.run([sys.executable, "-m", "pfnconsole", "decode", "-", "--arch", arch, "--json"],
+                           input=line, capture_output=True, text=True)
+        assert p.returncode == 0, (arch, p.stderr)
+        assert json.loads(p.stdout.splitlines()[0])["pfn"] == 0x7FE84, (arch, p.stdout)
+
+
 def test_decode_command_on_pasted_text():
     s = Session()
     r = s.execute("decode [  12.345678] BUG: Bad page state in process a.out  pfn:7fe84")
