@@ -46,6 +46,15 @@ def report(res: Json, out: TextIO) -> None:
     out.write(f"   section path alone, N=max vs N=1: {res['section_flatness']}x (inside kmap, "
               f"right after the walk: {res['section_flatness_in_kmap']}x); list loads grew "
               f"{res['list_growth']}x\n\n")
+    if all("model_ns" in r for r in res["scan_vs_section"]):
+        out.write("   modelled (the kernel's cost on the CPU profile; cold = first kmap of a fresh "
+                  "machine, warm = the last):\n")
+        out.write(f"{'N':>8} {'list cold':>12} {'list warm':>12} {'sect cold':>10} {'sect warm':>10}\n")
+        for r in res["scan_vs_section"]:
+            mo = r["model_ns"]
+            out.write(f"{r['n']:>8} {mo['list_cold']:>10} ns {mo['list_warm']:>10} ns "
+                      f"{mo['section_cold']:>7} ns {mo['section_warm']:>7} ns\n")
+        out.write("\n")
     out.write("\n".join(plot(res["scan_vs_section"])) + "\n\n")
     t = res["throughput"]
     if "noop_command_ns" in t:

@@ -159,13 +159,14 @@ def sessions_command(as_json: bool, out: TextIO) -> int:
 
 def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -> int:
     from .lessons import LessonError, check_lesson, list_lessons, load, parse_lesson
+    from .lessons.markdown import plain
     from .lessons.player import read_lesson
 
     if action == "list":
         for p in list_lessons():
             try:
                 lesson = parse_lesson(read_lesson(p), str(p), p.stem)
-                out.write(f"{p.stem:<32} {lesson.title}  ({len(lesson.steps)} steps)\n")
+                out.write(f"{p.stem:<32} {plain(lesson.title)}  ({len(lesson.steps)} steps)\n")
             except LessonError as e:
                 out.write(f"{p.stem:<32} BROKEN: {e.message}\n")
         return 0

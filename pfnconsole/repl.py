@@ -2,8 +2,10 @@
 
 History persists in the XDG state directory (read in a background thread, so start-up does
 not wait for it), suggestions come from that history, completion and highlighting from the
-one command table and the Pygments lexers.  Ctrl-C drops the line, Ctrl-D leaves.  With
-stdin not a terminal it reads commands line by line like ``pfnconsole run --keep-going``.
+one command table and the Pygments lexers.  Ctrl-C drops the line, Ctrl-D leaves.  A paste
+of several lines after `decode` (or after a line `decode` alone) is decoded as one text;
+other pastes run a line at a time.  With stdin not a terminal it reads commands line by
+line like ``pfnconsole run --keep-going``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.formatted_text import PygmentsTokens
+from prompt_toolkit.formatted_text import FormattedText, PygmentsTokens, to_formatted_text
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory, ThreadedHistory
 from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from prompt_toolkit.shortcuts import print_formatted_text
@@ -31,10 +36,12 @@ from pygments.token import Error, Generic
 from . import __version__
 from .commands import Result, Session
 from .commands.complete import complete
+from .commands.parse import MAX_LINE, heredoc_word, script_commands
 from .core.errors import EngineError
 from .core.units import size_text
 from .highlight import PfnCommandLexer, PfnOutputLexer
 from .lessons import Lesson, Player, StepOutcome
+from .lessons.markdown import fill, plain, spans
 
 
 def history_path() -> Path:
@@ -73,7 +80,8 @@ STYLE = merge_styles([
                      "pygments.name.variable": "#66d9ef",
                      "pygments.name.constant": "#fd971f",
                      "pygments.name.attribute": "#a6e22e",
-                     "pygments.generic.emph": "#ffaf00"}),
+                     "pygments.generic.emph": "#ffaf00",
+                     "lesson.code": "#e6db74"}),
 ])
 
 _OUT_LEXER = PfnOutputLexer()
@@ -88,16 +96,24 @@ def print_result(result: Result, output: Output | None = None) -> None:
     print_formatted_text(PygmentsTokens(tokens), end="", style=STYLE, output=output)
 
 
-LESSON_KEYS = ("Enter: next step · p: step back · g N: go to step N · l: list steps · "
+LESSON_KEYS = ("Enter: next step · p: step back · g N: go to step N · l: list steps\n"
                "q: leave the lesson · any command runs as usual")
 
 
-def step_text(player: Player, outcome: StepOutcome) -> str:
-    """A step as the REPL prints it: narration, each command with its result, the checks."""
+def markdown(text: str, width: int | None = None) -> FormattedText:
+    """Lesson Markdown for the terminal: code spans styled, without their backticks, and
+    the prose refilled to ``width`` columns when given."""
+    return FormattedText([("class:lesson.code" if code else "", piece)
+                          for code, piece in spans(text if width is None else fill(text, width))])
+
+
+def step_parts(player: Player, outcome: StepOutcome) -> tuple[str, str]:
+    """A step as the REPL prints it: its heading and narration (Markdown), then each
+    command with its result, and the checks."""
     lesson = player.lesson
     step = lesson.steps[outcome.index]
-    out = [f"── step {outcome.index + 1}/{len(lesson.steps)}: {step.title} ──", "",
-           step.narration, ""]
+    head = f"── step {outcome.index + 1}/{len(lesson.steps)}: {step.title} ──\n\n{step.narration}"
+    out = []
     for text, result in outcome.results:
         out.append(f"pfn> {text}")
         out.append(result.text())
@@ -105,7 +121,22 @@ def step_text(player: Player, outcome: StepOutcome) -> str:
     if outcome.ok:
         out.append(f"✓ {checks} check(s) hold")
     out += [f"✗ {lesson.path}:{line}: {msg}" for line, msg in outcome.failures]
-    return "\n".join(out)
+    return head, "\n".join(out)
+
+
+def step_text(player: Player, outcome: StepOutcome) -> str:
+    """A step as plain text (a pipe): the narration without its backticks."""
+    head, rest = step_parts(player, outcome)
+    return f"{plain(head)}\n\n{rest}"
+
+
+def reads_text(line: str) -> bool:
+    """Does ``line`` start a command that reads the lines after it: `decode` alone or
+    `machine from-log -` (without ``<<EOF``, which makes it a script's)?"""
+    first = line.split("\n", 1)[0]
+    words = first.lower().split()
+    return (words == ["decode"] or words[:3] == ["machine", "from-log", "-"]) \
+        and heredoc_word(first) is None
 
 
 class Repl:
@@ -119,6 +150,10 @@ class Repl:
         self.output = output
         self.prompts = 0
         """How many prompts have been shown (tests wait on it)."""
+        self.awaiting_paste = False
+        """A line `decode` alone was entered: the next paste is the text it decodes."""
+        keys = KeyBindings()
+        keys.add(Keys.BracketedPaste)(self.on_paste)
         self.prompt: PromptSession[str] = PromptSession(
             history=history if history is not None else open_history(),
             auto_suggest=AutoSuggestFromHistory(),
@@ -127,6 +162,7 @@ class Repl:
             lexer=PygmentsLexer(PfnCommandLexer),
             style=STYLE,
             bottom_toolbar=self.toolbar,
+            key_bindings=keys,
             input=input, output=output,
         )
 
@@ -151,6 +187,34 @@ class Repl:
         print_formatted_text(PygmentsTokens(list(_OUT_LEXER.get_tokens(text + "\n"))),
                              end="", style=STYLE, output=self.output)
 
+    def width(self) -> int:
+        """The terminal's columns, which lesson narration is refilled to."""
+        return self.prompt.output.get_size().columns
+
+    def say_step(self, outcome: StepOutcome) -> None:
+        """A lesson step: the narration as Markdown, the results highlighted."""
+        assert self.player is not None
+        head, rest = step_parts(self.player, outcome)
+        rest_tokens = to_formatted_text(PygmentsTokens(list(_OUT_LEXER.get_tokens(rest + "\n"))))
+        print_formatted_text(FormattedText([*markdown(head, self.width()), ("", "\n\n"),
+                                            *rest_tokens]),
+                             end="", style=STYLE, output=self.output)
+
+    def on_paste(self, event: KeyPressEvent) -> None:
+        """A bracketed paste: after `decode` (or a line `decode` alone) it goes on the lines
+        after the command, as the text it reads; anywhere else it goes in as typed."""
+        buf: Buffer = event.current_buffer
+        data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        before = buf.document.text_before_cursor.rstrip()
+        after = buf.document.text_after_cursor.strip()
+        if self.awaiting_paste and not buf.text.strip():
+            before = "decode"
+        elif after or "\n" not in data.strip("\n") or not reads_text(before):
+            buf.insert_text(data)
+            return
+        text = f"{before}\n{data}"
+        buf.document = Document(text, len(text))
+
     def prompt_text(self) -> str:
         cpu = self.session.status()["cpu"]
         if self.player:
@@ -160,8 +224,10 @@ class Repl:
     def run(self) -> int:
         self.banner()
         if self.player:
-            self.say(f"# {self.player.lesson.title}\n\n{self.player.lesson.intro}\n\n"
-                     + LESSON_KEYS)
+            print_formatted_text(markdown(f"# {self.player.lesson.title}\n\n"
+                                          f"{self.player.lesson.intro}\n", self.width()),
+                                 style=STYLE, output=self.output)
+            self.say(LESSON_KEYS)
         while True:
             self.prompts += 1
             try:
@@ -170,6 +236,8 @@ class Repl:
                 continue
             except EOFError:
                 return 0
+            finally:
+                self.awaiting_paste = False
             if line.strip() in ("quit", "exit"):
                 return 0
             try:
@@ -178,11 +246,42 @@ class Repl:
             except EngineError as e:  # a step back the journal could not record
                 self.say(f"error: {e}")
                 continue
-            result = self.session.execute(line)
-            if result is not None:
-                print_result(result, self.output)
-                if not result.ok and result.cmd == "save" and result.data.get("exists"):
-                    self.offer_replace(result.data["exists"])
+            if line.strip().lower() == "decode":
+                self.awaiting_paste = True
+                self.say("decode: paste the log now and press Enter "
+                         "(`decode VALUE` takes a value apart)")
+            elif "\n" in line.strip("\n") and not reads_text(line):
+                self.run_lines(line)
+            else:
+                self.run_line(line)
+
+    def run_line(self, line: str) -> bool:
+        """Run one command and print its result; False when it was refused."""
+        result = self.session.execute(line)
+        if result is None:
+            return True
+        print_result(result, self.output)
+        if not result.ok and result.cmd == "save" and result.data.get("exists"):
+            self.offer_replace(result.data["exists"])
+        return result.ok
+
+    def run_lines(self, text: str) -> None:
+        """Pasted lines: one command a line (here-documents too), stopping at an error."""
+        lines = text.strip("\n").split("\n")
+        numbered = ((n, line, len(line) > MAX_LINE) for n, line in enumerate(lines, 1))
+        for number, command, problem in script_commands(numbered):
+            if not problem and (not command.strip() or command.lstrip().startswith("#")):
+                continue
+            if not problem:
+                self.say(f"{self.prompt_text()}{command}")
+                if self.run_line(command):
+                    continue
+            else:
+                self.say(f"error: pasted line {number}: {problem}")
+            rest = len(lines) - number
+            if rest:
+                self.say(f"the {rest} pasted line(s) after line {number} were not run")
+            return
 
     def offer_replace(self, path: str) -> None:
         """`save` to an existing file: ask, and replace it only on y (`save --force`)."""
@@ -205,13 +304,15 @@ class Repl:
         assert player is not None
         if line in ("", "n", "next"):
             outcome = player.next()
-            self.say(step_text(player, outcome) if outcome else
-                     "End of the lesson: q leaves it, p steps back.")
+            if outcome:
+                self.say_step(outcome)
+            else:
+                self.say("End of the lesson: q leaves it, p steps back.")
         elif line in ("p", "prev", "back"):
             self.say(f"back to step {player.done}" if player.previous() else
                      "already at the start")
         elif line in ("l", "list"):
-            self.say("\n".join(f"{'▶' if i == player.done else ' '} {i + 1}. {s.title}"
+            self.say("\n".join(f"{'▶' if i == player.done else ' '} {i + 1}. {plain(s.title)}"
                                for i, s in enumerate(player.lesson.steps)))
         elif line.startswith("g ") and line[2:].strip().isdigit():
             target = int(line[2:]) - 1
@@ -219,7 +320,7 @@ class Repl:
                 self.say(f"error: steps are 1..{len(player.lesson.steps)}")
             else:
                 for outcome in player.run_to(target):
-                    self.say(step_text(player, outcome))
+                    self.say_step(outcome)
                 self.say(f"at step {player.done}")
         elif line == "q":
             self.player = None
@@ -236,7 +337,7 @@ def run_piped(stream: TextIO, out: TextIO, err: TextIO, lesson: Lesson | None = 
     status = 0
     if lesson is not None:
         player = Player(lesson, session)
-        out.write(f"# {lesson.title}\n\n{lesson.intro}\n\n")
+        out.write(plain(f"# {lesson.title}\n\n{lesson.intro}") + "\n\n")
         while not player.finished:
             outcome = player.next()
             assert outcome is not None

@@ -19,6 +19,12 @@ def test_bench_quick_json_has_every_figure():
     assert [x["oldest"]["list_steps"] for x in rows] == [1, 10, 100]
     assert {x["oldest"]["section_loads"] for x in rows} == {2}
     assert {x["newest"]["list_steps"] for x in rows} == {1}
+    # the modelled time: a cold walk costs more than the same walk warm, and grows with N;
+    # the section path's does not
+    for x in rows:
+        assert x["model_ns"]["list_cold"] > x["model_ns"]["list_warm"] > 0
+    assert rows[-1]["model_ns"]["list_cold"] > rows[0]["model_ns"]["list_cold"]
+    assert len({x["model_ns"]["section_cold"] for x in rows}) == 1
     for key in ("list_path_pairs_per_s", "page_path_pairs_per_s",
                 "event_overhead_one_subscriber_pct", "noop_command_ns", "noop_command_share_pct"):
         assert key in r["throughput"]

@@ -42,10 +42,15 @@ def test_run_json_has_the_required_keys(tmp_path):
     assert all(o["ok"] for o in objs)
     kmaps = [o for o in objs if o["cmd"] == "kmap"]
     for o in kmaps:
-        for key in ("addr", "path", "list_steps", "section_loads", "list_ns", "section_ns",
-                    "rcu_readers"):
+        for key in ("addr", "path", "list_steps", "section_loads", "list_sim_ns", "section_sim_ns",
+                    "list_model_ns", "section_model_ns", "page_model_ns", "profile", "rcu_readers"):
             assert key in o
-        assert isinstance(o["list_ns"], int) and isinstance(o["addr"], int)
+        assert isinstance(o["list_sim_ns"], int) and isinstance(o["addr"], int)
+    # the modelled time: a walk of three cold nodes costs more than one warm node, and a
+    # RAM page takes no list walk and no section lookup (0 loads, 0 ns on both)
+    assert kmaps[0]["list_model_ns"] > kmaps[1]["list_model_ns"] > 0
+    assert (kmaps[2]["list_loads"], kmaps[2]["section_loads"]) == (0, 0)
+    assert kmaps[2]["list_model_ns"] == kmaps[2]["section_model_ns"] == 0
     assert [o["list_steps"] for o in kmaps] == [3, 1, 0]
     assert [o["path"] for o in kmaps] == ["list", "list", "page"]
     assert kmaps[0]["section_loads"] == kmaps[1]["section_loads"]

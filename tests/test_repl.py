@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -152,3 +153,72 @@ def test_piped_repl_prints_results_and_a_clear_error(tmp_path):
     assert "1 reader(s) open" in p.stdout  # the line after the bad one ran
     assert p.stderr.strip() == "<stdin>:3: error: unknown command 'bogus'; `help` lists commands"
     assert "Traceback" not in p.stderr
+
+
+# --- pastes (bracketed paste: \x1b[200~ … \x1b[201~) ----------------------------------------
+
+LOGS = Path(__file__).resolve().parent.parent / "lessons" / "logs"
+BAD_PAGE = (LOGS / "bad-page.log").read_text()
+
+
+def paste(text: str) -> str:
+    return f"\x1b[200~{text}\x1b[201~"
+
+
+def test_a_paste_after_decode_is_one_decode_of_the_whole_text():
+    # `dmesg --color` leaves escapes in the first line: a command line refuses them
+    log = "\x1b[32m" + BAD_PAGE.replace("\n", "\x1b[0m\n", 1)
+    s, code = drive("decode " + paste(log) + "\r\x04")
+    assert code == 0
+    assert s.last is not None and s.last.cmd == "decode", s.last
+    expected = Session().execute("decode\n" + log)
+    assert s.last.data["findings"] == expected.data["findings"]
+    assert 0x12F4C1 in s.last.data["pfns"]
+
+
+def test_a_line_decode_alone_then_a_paste_decodes_the_paste():
+    s, code = drive("decode\r" + paste(BAD_PAGE) + "\r\x04")
+    assert code == 0
+    assert s.last is not None and s.last.cmd == "decode"
+    assert s.last.data["findings"] == Session().execute("decode\n" + BAD_PAGE).data["findings"]
+    assert s.accepted == ["decode\n" + BAD_PAGE.strip()]
+
+
+def test_a_log_pasted_after_machine_from_log_dash_builds_the_machine():
+    log = (LOGS / "boot-memmap.log").read_text()
+    s, code = drive("machine from-log - " + paste(log) + "\r\x04")
+    assert code == 0
+    assert s.last is not None and s.last.cmd == "machine" and s.last.ok
+    direct = Session()
+    assert direct.execute("machine from-log -\n" + log).ok
+    assert s.machine.state.physmap.ranges == direct.machine.state.physmap.ranges
+    assert s.machine.state.physmap.ranges != Session().machine.state.physmap.ranges
+
+
+def test_a_paste_of_commands_runs_each_line():
+    s, code = drive(paste("cpu 1\n# a comment\ncpu 2\n\ncpu 3\n") + "\r\x04")
+    assert code == 0
+    assert s.machine.state.cpu == 3
+    assert s.accepted == ["cpu 1", "cpu 2", "cpu 3"]
+
+
+def test_a_pasted_line_that_fails_stops_the_rest():
+    s, code = drive(paste("cpu 1\nbogus 1\ncpu 3") + "\r\x04")
+    assert code == 0
+    assert s.machine.state.cpu == 1
+    assert s.accepted == ["cpu 1"]
+
+
+def test_a_pasted_script_with_a_here_document_runs():
+    log = (LOGS / "boot-memmap.log").read_text()
+    s, code = drive(paste(f"machine from-log - <<EOF\n{log}EOF\ncpu 1\n") + "\r\x04")
+    assert code == 0
+    assert s.machine.state.cpu == 1
+    assert s.accepted[0].startswith("machine from-log -\n")
+
+
+def test_a_one_line_paste_goes_in_as_typed():
+    s, code = drive("cpu " + paste("2") + "\r" + "decode " + paste("0x100600004") + "\r\x04")
+    assert code == 0
+    assert s.machine.state.cpu == 2
+    assert s.last is not None and s.last.data["value"] == 0x100600004  # a value, not a log

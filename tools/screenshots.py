@@ -15,8 +15,8 @@ from pfnconsole.tui.memory_pane import MemoryPane
 
 OUT = Path(__file__).resolve().parent.parent / "docs"
 WALK = ("register pmem0 0x100000000 4G", "register pmem1 0x440000000 4G",
-        "register pmem2 0x540000000 4G", "kmap 0x100600 dev", "kmap 0x100600",
-        "teardown pmem0")
+        "register pmem2 0x540000000 4G", "kmap 0x100600", "kmap 0x100600 dev")
+"""Three ranges, a RAM page, then a walk to the oldest range: every pane has something."""
 
 
 async def shoot(name: str, size: tuple[int, int], lines=WALK, after=None) -> None:
@@ -48,6 +48,7 @@ async def main() -> None:
     counter = itertools.count(0, 250)  # steady "ns" so the pictures do not churn
     time.perf_counter_ns = lambda: next(counter)
     await shoot("console-160x48", (160, 48))
+    await shoot("console-120x40", (120, 40))
     await shoot("console-80x24", (80, 24), after=select_pmem)
     await shoot("help-160x48", (160, 48), lines=(), after=help_screen)
 

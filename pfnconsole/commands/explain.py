@@ -10,9 +10,11 @@ from __future__ import annotations
 import textwrap
 
 from ..core.arch import ArchProfile
+from ..core.cost import PathCost
 from ..core.kmap_pfn import Step
 from ..core.machine import KmapResult, KunmapResult, LookupResult, PageResult, TeardownResult
 from ..core.units import hx
+from .costs import model_ns_text
 from .result import PathContext
 
 KMAP_PFN_C = "mm/kmap_pfn.c (v5 patch 2/5, Aug 2015, never merged)"
@@ -107,16 +109,37 @@ def explain_kmap(r: KmapResult, arch: ArchProfile, ranges: dict[str, tuple[int, 
             lines += [_row("rcu_read_unlock(); return NULL", "no range: the only unlock in kmap"),
                       f"  list path total: {r.list_cost.steps} node(s), {r.list_cost.loads} loads"]
     lines.append("")
-    lines += section_macros(arch, pfn, "device table" if not d.has_page else "mem_section")
     if d.has_page:
-        lines.append(_row("__section_mem_map_addr(ms) + pfn", f"struct page; __va() = "
-                          f"{hx(r.section_cost.answer)}"))
+        lines.append("  section path: not needed, a pfn with a struct page has page_address()")
     else:
+        lines += section_macros(arch, pfn, "device table")
         lines.append(_row("kva = slot base + (addr - slot start)",
                           f"= {hx(r.section_cost.answer)}"))
-    lines.append(f"  section path total: {r.section_cost.loads} loads, whatever the number of "
-                 "ranges" + ("" if r.agree else "  -- the two paths DISAGREE"))
-    return lines
+        lines.append(f"  section path total: {r.section_cost.loads} loads, whatever the number "
+                     "of ranges" + ("" if r.agree else "  -- the two paths DISAGREE"))
+    return lines + model_rows(r.list_cost, r.section_cost, r.page_cost)
+
+
+MAX_TRACE = 12
+"""Loads listed one by one per path; a longer walk is summed up after them."""
+
+
+def model_rows(*costs: PathCost | None) -> list[str]:
+    """Each path's loads with the cache level each hit, and the simulator's own time."""
+    out = ["", "modelled cost, load by load (each path on caches of its own):"]
+    for c in costs:
+        if c is None or not c.needed:
+            continue
+        out.append(f"  {c.path}: {c.loads} loads, {c.cycles:.0f} cycles = "
+                   f"{model_ns_text(c.model_ns)}; sim_ns {c.sim_ns} (simulator time)")
+        for ld in c.trace[:MAX_TRACE]:
+            out.append(_row(f"    {ld.what}", f"{hx(ld.addr)}  {ld.level:<4} {ld.cycles:.0f} cycles"))
+        if len(c.trace) > MAX_TRACE:
+            rest = c.trace[MAX_TRACE:]
+            out.append(f"    … {len(rest)} more loads, {sum(x.cycles for x in rest):.0f} cycles")
+        if c.path == "page":
+            out.append(_row("    the arithmetic", "4 cycles (subtract, shift, shift, add)"))
+    return out
 
 
 def explain_kunmap(r: KunmapResult, ranges: dict[str, tuple[int, int, int]]) -> list[str]:
@@ -133,7 +156,7 @@ def explain_kunmap(r: KunmapResult, ranges: dict[str, tuple[int, int, int]]) -> 
         lines.append(_row(f"grace period {gp} ends", "this CPU reached a quiescent state"))
     for name in r.freed:
         lines.append(_row(f"kfree({name})", "teardown_kmap() returns from synchronize_rcu()"))
-    return lines
+    return lines + model_rows(r.list_cost)
 
 
 def explain_teardown(r: TeardownResult) -> list[str]:
@@ -164,7 +187,8 @@ def explain_lookup(r: LookupResult, arch: ArchProfile,
     lines.append(f"  -> {r.section_range or 'no range'}, {r.section_cost.loads} loads")
     lines.append("")
     lines += explain_page_memmap(arch, r.pfn, r.pfn_valid, r.page)
-    return lines
+    return lines + model_rows(r.list_cost, r.section_cost, r.page_cost) + [
+        "  (a lookup runs its loads on the caches and takes them back: nothing changes)"]
 
 
 def explain_page_memmap(arch: ArchProfile, pfn: int, valid: bool, page: int | None

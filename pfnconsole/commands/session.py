@@ -19,6 +19,7 @@ from .journal import JournalError
 from .parse import ParseError, tokenize
 from .registry import COMMANDS, check_words, find
 from .result import PathContext, Result, error
+from .view import Stack, View, after
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -38,6 +39,8 @@ class Mark:
     last: Result | None
     last_path: Result | None
     accepted: int
+    view: View
+    views: Stack
 
 
 @dataclass
@@ -64,6 +67,12 @@ class Session:
     base_dir: Path | None = None
     """Where relative file names resolve when not found from the current directory (a
     lesson's own folder while it plays)."""
+    view: View = field(default_factory=View)
+    """What the panes show besides the state: the last answer of each kind (view.py)."""
+    _views: Stack = None
+    """The view before each of the machine's undo records, newest first."""
+    _executed: int = 0
+    """Commands run so far, nested ones included (a `load` runs others)."""
 
     def resolve(self, name: str) -> Path:
         path = Path(name).expanduser()
@@ -97,6 +106,8 @@ class Session:
             hint = f"; did you mean {' or '.join(near)}?" if near else "; `help` lists commands"
             return error(words.verb, f"unknown command {words.verb!r}{hint}")
         mark = self.mark()
+        depth, self._executed = self.machine.history_len, self._executed + 1
+        executed = self._executed
         try:
             if not cmd.raw_text:
                 check_words(cmd, words)
@@ -121,6 +132,8 @@ class Session:
                 return error(cmd.name, f"not done: the session journal {e.filename} could "
                              f"not be written ({e.strerror}); nothing changed")
             self.last = result
+            if self._executed == executed:  # a command that ran others leaves the views to them
+                self._track_view(cmd.name, result, self.machine.history_len - depth, mark.view)
             if result.source is not None:
                 self.last_path = result
             elif cmd.mutates:
@@ -128,6 +141,19 @@ class Session:
         else:
             self._restore(mark)
         return result
+
+    def _track_view(self, verb: str, result: Result, records: int, before: View) -> None:
+        """The view after an accepted command: one saved per new undo record, one brought
+        back per record undone."""
+        for _ in range(records):
+            self._views = (before, self._views)
+        if records < 0:
+            for _ in range(-records):
+                if self._views is None:
+                    break
+                self.view, self._views = self._views
+            return
+        self.view = after(self.view, verb, result, records > 0)
 
     def _record(self, verb: str, line: str, result: Result) -> None:
         """Journal an accepted command (what redoes it), then count it as accepted."""
@@ -147,13 +173,14 @@ class Session:
     def mark(self) -> Mark:
         """The point to come back to, in O(1)."""
         return Mark(self.machine.snapshot(), self.radix, self.last, self.last_path,
-                    len(self.accepted))
+                    len(self.accepted), self.view, self._views)
 
     def _restore(self, mark: Mark) -> None:
         """Back to ``mark`` in memory (nothing journaled); a no-op when nothing changed."""
         if self.machine.changed_since(mark.machine):
             self.machine.restore(mark.machine)
         self.radix, self.last, self.last_path = mark.radix, mark.last, mark.last_path
+        self.view, self._views = mark.view, mark.views
         del self.accepted[mark.accepted:]
 
     def rewind(self, mark: Mark) -> None:
@@ -167,6 +194,7 @@ class Session:
                                   f"be written ({e.strerror}); nothing changed") from None
         self.machine.restore(mark.machine)  # always, so that the panes redraw
         self.radix, self.last, self.last_path = mark.radix, mark.last, mark.last_path
+        self.view, self._views = mark.view, mark.views
         del self.accepted[mark.accepted:]
 
     def replay_all(self, commands: list[tuple[int, str]], what: str,
@@ -230,12 +258,14 @@ class Session:
     def query(self, line: str) -> Result:
         """Run a read-only command for a view: the answer, without becoming `last`."""
         last, last_path, journal, accepted = self.last, self.last_path, self.journal, self.accepted
+        view, views = self.view, self._views
         self.journal, self.accepted = None, []
         try:
             result = self.execute(line)
         finally:
             self.last, self.last_path = last, last_path
             self.journal, self.accepted = journal, accepted
+            self.view, self._views = view, views
         assert result is not None
         return result
 

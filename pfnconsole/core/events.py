@@ -45,7 +45,8 @@ class ScanStep(Event):
     name: str
     hit: bool
     loads: int
-    ns: int
+    model_ns: float
+    """Modelled nanoseconds of this node's loads."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,9 @@ class CostMeasured(Event):
     op: str
     list_steps: int
     list_loads: int
-    list_ns: int
+    list_model_ns: float
     section_loads: int
-    section_ns: int
+    section_model_ns: float
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,13 @@ class Step:
     name: str
     hit: bool
     loads: int
-    ns: int
+    sim_ns: int
+    """Simulator time for this node (Python's own nanoseconds)."""
+    cycles: float = 0.0
+    """Modelled cycles of this node's loads (paths.model)."""
+    model_ns: float = 0.0
+    misses: int = 0
+    """Of this node's loads, how many missed L1."""
 
 
 @dataclass

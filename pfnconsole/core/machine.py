@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from . import events as ev
-from . import integrity, queries
+from . import integrity, paths, queries
 from .cost import CostPath, PathCost
 from .encodings import Codec, Decoded, V5PfnT, codec_for
 from .errors import EngineError
 from .kmap_pfn import KmapPath, KmapRange, RangeState, Step, check_new_range
 from .physmap import GiB
 from .results import (
+    CacheResult,
     Identity,
     KmapResult,
     KunmapKind,
@@ -152,9 +153,17 @@ class Machine:
     def set_cpu(self, cpu: int) -> int:
         return self._run(Op.CPU, self._op_cpu, cpu)
 
+    def cache(self, action: str, profile: str | None = None) -> CacheResult:
+        """``cold`` (evict everything), ``warm`` (load every modelled structure once) or
+        ``profile`` (cost with another CPU profile, caches cold)."""
+        return self._run(Op.CACHE, self._op_cache, action, profile)
+
+    def cache_state(self) -> CacheResult:
+        return paths.cache_result(self.state, "show")
+
     # --- operation bodies: validate, then apply, pushing each change's inverse on ``log`` -----
     def _op_machine(self, log: UndoLog, spec: MachineSpec) -> State:
-        state = build_state(spec)
+        state = build_state(spec, self.state.profile)
         log.push(setattr, self, "state", self.state)
         self.state = state
         self._emit(ev.MachineBuilt(state.arch.name, state.physmap.ram_bytes,
@@ -169,6 +178,10 @@ class Machine:
         s.cpu = cpu
         self._emit(ev.CpuChanged(cpu))
         return cpu
+
+    def _op_cache(self, log: UndoLog, action: str, profile: str | None) -> CacheResult:
+        paths.set_caches(self.state, action, profile, log)
+        return paths.cache_result(self.state, action)
 
     def _op_register(self, log: UndoLog, name: str, start: int, size: int, base: int | None
                      ) -> RegisterResult:
@@ -216,26 +229,29 @@ class Machine:
         self._emit(ev.ReaderEnter(cpu, reader.id, s.rcu.nesting(cpu), s.rcu.nr_readers, why))
         steps: tuple[Step, ...] = ()
         rng: str | None
+        randomized = paths.randomized_bases(s.arch.name, s.kver)
         if decoded.has_page:
             # 3. return kmap_atomic(page): on 64-bit that is page_address(), the direct map
             addr = s.arch.va(phys)
-            list_cost = PathCost(CostPath.LIST, 0, 0, 0, addr, ("page path: no list walk",))
-            section_cost, valid = queries.section_page_path(s, pfn)
-            if not valid:
+            list_cost = paths.not_needed(CostPath.LIST, "page path: no list walk")
+            section_cost = paths.not_needed(
+                CostPath.SECTION, "a pfn with a struct page needs no section lookup")
+            page_cost = paths.page_cost(s.caches[CostPath.PAGE], randomized, addr, log)
+            if not s.sparse.pfn_valid(pfn):
                 warnings.append(f"pfn {pfn:#x} is not pfn_valid(): __pfn_t_to_page() still "
                                 "computes a struct page pointer and kmap_atomic() maps it")
-            agree = section_cost.answer == addr or not valid
+            agree = True
             path, rng = KmapPath.PAGE, None
             page = s.memmap.touch(pfn, f"kmap cpu{cpu}", log)
             log.push(setattr, page, "kmaps", page.kmaps)
             page.kmaps += 1
             self._emit(ev.PageTouched(pfn, "kmap"))
         else:
-            node, step_list, list_cost = s.kmap.scan_phys(phys)
-            steps = tuple(step_list)
+            node, steps, list_cost, snode, section_cost = paths.model_scan_phys(s, phys, log)
+            page_cost = paths.page_cost(s.caches[CostPath.PAGE], randomized, None, log,
+                                        paths.BASELINE)
             for st in steps:
-                self._emit(ev.ScanStep("kmap", st.index, st.name, st.hit, st.loads, st.ns))
-            snode, section_cost = s.table.lookup(phys)
+                self._emit(ev.ScanStep("kmap", st.index, st.name, st.hit, st.loads, st.model_ns))
             agree = section_cost.answer == list_cost.answer
             if not agree:
                 warnings.append(queries.disagreement(s, phys, node, snode))
@@ -244,27 +260,27 @@ class Machine:
                 s.rcu.rcu_read_unlock(reader.id, log)
                 self._emit(ev.ReaderExit(cpu, reader.id, s.rcu.nesting(cpu), s.rcu.nr_readers))
                 self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads,
-                                           list_cost.ns, section_cost.loads, section_cost.ns))
+                                           list_cost.model_ns, section_cost.loads,
+                                           section_cost.model_ns))
                 return KmapResult(value, decoded, cpu, KmapPath.NONE, None, None, None,
                                   list_cost, section_cost, steps, agree, s.rcu.nr_readers,
-                                  s.rcu.nesting(cpu), tuple(warnings))
+                                  s.rcu.nesting(cpu), tuple(warnings), page_cost)
             addr, path, rng = list_cost.answer, KmapPath.LIST, node.name
         mapping = Mapping(s.next_mapping, cpu, addr, pfn, value, path, rng, reader.id)
         open_mapping(s, mapping, log)
         self._emit(ev.MappingOpened(addr, pfn, cpu, path, rng))
-        self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads, list_cost.ns,
-                                   section_cost.loads, section_cost.ns))
+        self._emit(ev.CostMeasured("kmap", list_cost.steps, list_cost.loads, list_cost.model_ns,
+                                   section_cost.loads, section_cost.model_ns))
         return KmapResult(value, decoded, cpu, path, addr, rng, mapping.id, list_cost,
                           section_cost, steps, agree, s.rcu.nr_readers, s.rcu.nesting(cpu),
-                          tuple(warnings))
+                          tuple(warnings), page_cost)
 
     def _op_kunmap(self, log: UndoLog, addr: int) -> KunmapResult:
         s = self.state
         mapping = queries.find_mapping(s, addr)
-        node, step_list, list_cost = s.kmap.scan_kva(addr)
-        steps = tuple(step_list)
+        node, steps, list_cost = paths.model_scan_kva(s, addr, log)
         for st in steps:
-            self._emit(ev.ScanStep("kunmap", st.index, st.name, st.hit, st.loads, st.ns))
+            self._emit(ev.ScanStep("kunmap", st.index, st.name, st.hit, st.loads, st.model_ns))
         notes = []
         if node is not None:
             kind = KunmapKind.DEVICE
@@ -294,8 +310,8 @@ class Machine:
                     self._kfree(r, log)
                     freed.append(r.name)
                     self._emit(ev.RangeFreed(r.name))
-        self._emit(ev.CostMeasured("kunmap", list_cost.steps, list_cost.loads, list_cost.ns,
-                                   0, 0))
+        self._emit(ev.CostMeasured("kunmap", list_cost.steps, list_cost.loads,
+                                   list_cost.model_ns, 0, 0.0))
         return KunmapResult(addr, mapping.cpu, mapping.id, kind, mapping.range, list_cost, steps,
                             s.rcu.nr_readers, tuple(g.id for g in ended), tuple(freed),
                             tuple(notes))
@@ -345,16 +361,17 @@ class Machine:
 
     _OPS: ClassVar[dict[Op, Callable[..., object]]] = {
         Op.MACHINE: _op_machine, Op.REGISTER: _op_register, Op.KMAP: _op_kmap,
-        Op.KUNMAP: _op_kunmap, Op.TEARDOWN: _op_teardown, Op.CPU: _op_cpu,
+        Op.KUNMAP: _op_kunmap, Op.TEARDOWN: _op_teardown, Op.CPU: _op_cpu, Op.CACHE: _op_cache,
     }
     """Each operation's body by name, for ``restore`` to apply an undone record again."""
 
     # --- queries (no state change, no undo record) ---------------------------------------------
     def lookup(self, pfn: int) -> LookupResult:
         """Where is this pfn: memmap, e820, list path and section path; takes no mapping."""
-        result = queries.lookup(self.state, pfn)
+        result = paths.model_lookup(self.state, queries.lookup(self.state, pfn))
         lc, sc = result.list_cost, result.section_cost
-        self._notify(ev.CostMeasured("lookup", lc.steps, lc.loads, lc.ns, sc.loads, sc.ns))
+        self._notify(ev.CostMeasured("lookup", lc.steps, lc.loads, lc.model_ns, sc.loads,
+                                     sc.model_ns))
         return result
 
     def list_path(self, pfn: int) -> PathCost:

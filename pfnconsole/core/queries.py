@@ -3,10 +3,7 @@ address, which mapping does a kunmap mean.  ``Machine`` wraps them (and emits ev
 
 from __future__ import annotations
 
-import time
-
 from .arch import U64
-from .cost import CostPath, PathCost
 from .errors import EngineError
 from .kmap_pfn import KmapRange, RangeState
 from .physmap import E820Type
@@ -120,18 +117,6 @@ def e820_warnings(s: State, start: int, end: int) -> list[str]:
     if covered < end - start + 1:
         out.append("part of the range is not in the e820 map (a hole)")
     return out
-
-
-def section_page_path(s: State, pfn: int) -> tuple[PathCost, bool]:
-    """The section path for a page-backed pfn: mem_section[root][idx] then __va()."""
-    t0 = time.perf_counter_ns()
-    nr = s.sparse.pfn_to_section_nr(pfn)
-    valid = s.sparse.pfn_valid(pfn)
-    addr = s.arch.va(s.arch.PFN_PHYS(pfn)) if valid else None
-    ns = time.perf_counter_ns() - t0
-    root, idx = divmod(nr, s.arch.sections_per_root)
-    return PathCost(CostPath.SECTION, 0, 2, ns, addr,
-                    (f"section {nr} -> mem_section[{root}][{idx}]",)), valid
 
 
 def disagreement(s: State, phys: int, lnode: KmapRange | None, snode: KmapRange | None) -> str:

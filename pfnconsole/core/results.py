@@ -83,6 +83,8 @@ class KmapResult:
     rcu_readers: int
     nesting: int
     warnings: tuple[str, ...]
+    page_cost: PathCost
+    """The page path: what kmap_atomic() of a struct page costs (the baseline)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class LookupResult:
     section_cost: PathCost
     steps: tuple[Step, ...]
     agree: bool
+    page_cost: PathCost | None = None
+    """The page path for this pfn (set once the lookup is modelled)."""
 
 
 @dataclass(frozen=True)
@@ -164,3 +168,20 @@ class Identity:
     range_state: RangeState | None
     verdict: Verdict
     detail: str
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """`cache`: the CPU profile in force and how warm each path's caches are."""
+
+    profile: str
+    title: str
+    ghz: float
+    levels: tuple[tuple[str, int, int], ...]
+    """(name, bytes, cycles) per level."""
+    dram_ns: float
+    source: str
+    warm_lines: dict[str, int]
+    """Lines held, by path."""
+    action: str
+    """What the command did: show, cold, warm or profile."""

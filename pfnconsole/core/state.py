@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .arch import DEFAULT_KVER, ArchProfile, arch_profile, parse_kver
+from .cache import Caches
+from .cost import CostPath
+from .cpu_profiles import DEFAULT_PROFILE, PROFILES
 from .errors import EngineError
 from .kmap_pfn import IntervalIndex, KmapList, KmapPath, KmapRange
 from .memmap import MemMap
@@ -87,6 +90,10 @@ class State:
     """Physical extents of the ranges not yet freed."""
     kva_index: IntervalIndex = field(default_factory=IntervalIndex)
     """Their [base, base+size) extents."""
+    caches: dict[CostPath, Caches] = field(default_factory=dict)
+    """Each path's own cache hierarchy (cache.py), under the profile ``profile``."""
+    profile: str = DEFAULT_PROFILE
+    """The CPU profile the loads are costed with (cpu_profiles.PROFILES)."""
     cpu: int = 0
     next_seq: int = 1
     next_mapping: int = 1
@@ -139,7 +146,12 @@ def _by_oldest(_key: tuple[int, int], ids: list[int]) -> int:
     return ids[0]
 
 
-def build_state(spec: MachineSpec) -> State:
+def fresh_caches(profile: str) -> dict[CostPath, Caches]:
+    """Cold caches, one hierarchy per path, under ``profile``."""
+    return {path: Caches(PROFILES[profile]) for path in CostPath}
+
+
+def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
     """A freshly booted machine for ``spec``; EngineError for a spec that cannot be built."""
     try:
         memmodel = MemModel(spec.memmodel)
@@ -174,4 +186,5 @@ def build_state(spec: MachineSpec) -> State:
     sparse = SparseMem(arch, physmap, kver=kver, vmemmap=memmodel is MemModel.VMEMMAP)
     return State(spec=spec, arch=arch, kver=kver, physmap=physmap, sparse=sparse,
                  memmap=MemMap(), kmap=KmapList([]), ranges={}, table=SectionTable(arch),
-                 rcu=Rcu(ncpus=spec.cpus), next_base=arch.vmalloc_base)
+                 rcu=Rcu(ncpus=spec.cpus), next_base=arch.vmalloc_base,
+                 caches=fresh_caches(profile), profile=profile)

@@ -5,9 +5,10 @@ One layout for every sweep (the console's F6 and `pfnconsole bench`): an x86_64-
 machine, ``n`` ranges of one 128 MiB section each from `BASE` (16 TiB, far above its
 RAM), registered oldest first, so the list walk to the oldest visits all ``n`` nodes
 and the one to the newest only the head.  A row holds the model's figures (nodes
-visited, dependent loads) and this simulator's own time for each path, as the engine's
-`PathCost` measured them in one kmap; repeating and taking medians is the caller's
-business.
+visited, dependent loads, modelled time under the machine's CPU profile) and this
+simulator's own time for each path, as the engine's `PathCost` measured them in one kmap;
+repeating and taking medians is the caller's business.  A fresh machine's caches are
+cold; ``warm=True`` maps the same page once first, so the row is a second, warm kmap.
 """
 
 from __future__ import annotations
@@ -53,11 +54,20 @@ class SweepRow:
     """This simulator's time for the section lookup, in nanoseconds."""
     agree: bool
     """Both paths found the same address."""
+    list_model_ns: float = 0.0
+    """Modelled time of the list walk under the machine's CPU profile."""
+    section_model_ns: float = 0.0
+    page_loads: int = 0
+    """The page path's loads: what a pfn with a struct page pays (the baseline)."""
+    page_model_ns: float = 0.0
 
 
-def machine_with_ranges(n: int) -> Machine:
-    """A scratch machine with ``n`` ranges registered, ``r0`` (the oldest) at `BASE`."""
+def machine_with_ranges(n: int, profile: str | None = None) -> Machine:
+    """A scratch machine with ``n`` ranges registered, ``r0`` (the oldest) at `BASE`,
+    costed with CPU ``profile`` (the default one if None)."""
     m = Machine(MachineSpec(arch=ARCH, ram=RAM))
+    if profile is not None:
+        m.cache("profile", profile)
     for i in range(n):
         m.register(f"r{i}", BASE + i * RANGE_SIZE, RANGE_SIZE)
     return m
@@ -82,18 +92,25 @@ def kmap_cost(m: Machine, n: int, target: Target = "oldest") -> SweepRow:
     r = m.kmap_atomic_pfn_t(value)
     if r.addr is not None:
         m.kunmap_atomic_pfn_t(r.addr)
-    lc, sc = r.list_cost, r.section_cost
+    lc, sc, pc = r.list_cost, r.section_cost, r.page_cost
     return SweepRow(n=n, target=target, list_steps=lc.steps, list_loads=lc.loads,
-                    list_ns=lc.ns, section_loads=sc.loads, section_ns=sc.ns, agree=r.agree)
+                    list_ns=lc.sim_ns, section_loads=sc.loads, section_ns=sc.sim_ns, agree=r.agree,
+                    list_model_ns=lc.model_ns, section_model_ns=sc.model_ns, page_loads=pc.loads,
+                    page_model_ns=pc.model_ns)
 
 
-def sweep(counts: tuple[int, ...] = COUNTS, target: Target = "oldest") -> list[SweepRow]:
-    """One row per count: a fresh machine with that many ranges, one kmap into ``target``."""
+def sweep(counts: tuple[int, ...] = COUNTS, target: Target = "oldest", warm: bool = False,
+          profile: str | None = None) -> list[SweepRow]:
+    """One row per count: a fresh machine with that many ranges, one kmap into ``target``
+    (the second one when ``warm``)."""
     rows = []
     for n in counts:
         if n < 1:
             raise ValueError(f"a sweep needs at least one range, not {n}")
-        rows.append(kmap_cost(machine_with_ranges(n), n, target))
+        m = machine_with_ranges(n, profile)
+        if warm:
+            kmap_cost(m, n, target)
+        rows.append(kmap_cost(m, n, target))
     return rows
 
 

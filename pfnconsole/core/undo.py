@@ -33,6 +33,7 @@ class Op(StrEnum):
     KUNMAP = "kunmap"
     TEARDOWN = "teardown"
     CPU = "cpu"
+    CACHE = "cache"
 
 
 Steps = tuple[tuple[Any, ...], ...]

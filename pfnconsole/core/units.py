@@ -2,7 +2,7 @@
 
 One place for every front end and the decoder, so a size reads the same everywhere it is
 printed.  ``size_text`` is the short form of tables (``4G``); ``human_size`` the long form of
-sentences (``4 GiB``).
+sentences (``4 GiB``); ``size_at`` a range as ``16K@0xfeffc000``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,20 @@ def size_text(n: int) -> str:
                 return f"{n >> shift}{unit}"
             return f"~{n / (1 << shift):.1f}{unit}"
     return f"{n}B"
+
+
+def place_text(addr: int) -> str:
+    """An address at a glance, never rounded: ``1M``, ``4G`` when it is a whole unit
+    (fewer than 1024 of it), else exact hex (``0xfeffc000``)."""
+    for unit, shift in _SHORT:
+        if addr >= 1 << shift and addr % (1 << shift) == 0 and addr >> shift < 1024:
+            return f"{addr >> shift}{unit}"
+    return "0" if addr == 0 else hx(addr)
+
+
+def size_at(size: int, start: int) -> str:
+    """A range as SIZE@START (``16K@0xfeffc000``, ``13G@4G``): the start is exact."""
+    return f"{size_text(size)}@{place_text(start)}"
 
 
 def human_size(nbytes: int) -> str:

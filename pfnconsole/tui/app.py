@@ -11,21 +11,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from pygments.lexer import Lexer
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog, Static, Tab, Tabs
+from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from .. import __version__
-from ..commands import COMMANDS, Result, Session
+from ..commands import Result, Session
 from ..core import events as ev
 from ..core.errors import EngineError
-from ..core.sweep import COUNTS
-from ..core.sweep import sweep as core_sweep
 from ..highlight import PfnCommandLexer, PfnOutputLexer
 from ..lessons import Lesson, Player
 from . import log_text
@@ -37,7 +35,8 @@ from .help_screen import APP_HELP, HelpScreen
 from .lesson_pane import LessonPane
 from .memory_pane import MemoryPane
 from .palette import CommandsProvider
-from .paste_screen import PasteScreen
+from .pane_data import data_of, decoder_abi, profile_line
+from .paste_screen import PasteMemo, PasteScreen
 from .ranges_pane import RangesPane
 from .rcu_pane import RcuPane
 
@@ -63,11 +62,15 @@ class PfnApp(App[None]):
         Binding("f5", "lesson_next", "step", tooltip="next lesson step"),
         Binding("f8", "lesson_back", "back", tooltip="lesson step back"),
         Binding("f6", "sweep", "sweep", tooltip="cost against the number of ranges"),
+        Binding("f5", "no_lesson", show=False),  # only without a lesson: says so
+        Binding("f8", "no_lesson", show=False),
         Binding("ctrl+q", "quit", "quit"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # the lesson keys are hidden from the footer without a lesson
+        # the lesson keys are hidden from the footer without a lesson (and then say why)
+        if action == "no_lesson":
+            return self.player is None
         return not (action in ("lesson_next", "lesson_back") and self.player is None)
 
     def __init__(self, session: Session | None = None, lesson: Lesson | None = None) -> None:
@@ -75,6 +78,9 @@ class PfnApp(App[None]):
         self.session = session or Session()
         self.player = Player(lesson, self.session) if lesson else None
         self._events: list[ev.Event] = []
+        self._shown_value: tuple[int, str] | None = None
+        self._paste_memo: PasteMemo | None = None
+        """F4's text and findings, kept between openings until cleared."""
         self.session.machine.subscribe(self._events.append)
 
     # --- layout ----------------------------------------------------------------------------
@@ -95,7 +101,7 @@ class PfnApp(App[None]):
                     yield CostPane(id="cost", classes="pane")
             if self.player:
                 yield LessonPane(self.player.lesson, id="lesson", classes="pane")
-        log = RichLog(id="log", wrap=True, markup=False, max_lines=2000)
+        log = log_text.ConsoleLog(id="log", wrap=True, markup=False, max_lines=2000)
         log.border_title = "log"
         yield log
         yield Static(id="hints")
@@ -119,6 +125,8 @@ class PfnApp(App[None]):
     def _layout_for(self, width: int, height: int) -> None:
         narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         self.screen.set_class(narrow, "narrow")
+        # under 45 rows the panes keep the 24 they need and the log gets the rest
+        self.screen.set_class(not narrow and height < 45, "short")
         if narrow:
             active = self.query_one("#pane-tabs", Tabs).active or "tab-ranges"
             self._show_only(active.removeprefix("tab-"))
@@ -181,61 +189,53 @@ class PfnApp(App[None]):
                                        "commands?"), answered)
 
     def log_text(self, text: str, lexer: Lexer) -> None:
-        self.query_one("#log", RichLog).write(
+        self.query_one("#log", log_text.ConsoleLog).add(
             log_text.render(text, lexer, self.get_css_variables()))
 
     def _after(self, result: Result, events: list[ev.Event]) -> None:
+        """Redraw every pane from the session's view, then animate what just happened."""
         rebuilt = any(isinstance(e, (ev.MachineBuilt, ev.Restored)) for e in events) \
             or result.cmd in ("undo", "reset")
         self.refresh_all(machine=rebuilt)
-        steps = [e for e in events if isinstance(e, ev.ScanStep)]
-        cost = self.query_one(CostPane)
-        for e in events:
-            if isinstance(e, ev.CostMeasured):
-                cost.add(e)
-        if not steps and COMMANDS[result.cmd].mutates:
-            self.query_one(RangesPane).animate_scan([], "")  # the last walk is history now
-        if steps:
-            d = result.data
-            summary = ""
-            if result.cmd == "kmap":
-                summary = (f"kmap {d['pfn']:#x}: {d['path']} path"
-                           + (f" → {d['addr']:#x}" if d.get("addr") else " → NULL")
-                           + f"; section path {d['section_loads']} loads")
-            self.query_one(RangesPane).animate_scan(steps, summary)
-        if result.cmd in ("kmap",) and result.data.get("value") is not None:
-            self.query_one(DecoderPane).set_value(result.data["value"], "v5")
-        if result.cmd in ("page", "lookup"):
-            self._card(result.data["pfn"])
+        if self.session.view.walk is result and any(isinstance(e, ev.ScanStep) for e in events):
+            self.query_one(RangesPane).replay()
 
     def refresh_all(self, machine: bool = False) -> None:
+        """Every pane as a view of (current state, last answer): after any command, undo,
+        load, resume, machine rebuild or lesson step."""
         q = self.session.query
+        view = self.session.view
         ranges = q("ranges").data
         if machine:
             self.query_one(MemoryPane).show_machine(q("info").data, q("e820").data,
                                                     q("sections").data)
         self.query_one(MemoryPane).show_ranges(ranges)
-        self.query_one(RangesPane).show(ranges)
+        self.query_one(RangesPane).show(ranges, data_of(view.walk))
         self.query_one(RcuPane).show(q("rcu").data)
+        st = self.session.machine.state
+        self.query_one(CostPane).show(data_of(view.cost), profile_line(st.profile))
+        if view.value is not None and view.value != self._shown_value:
+            self._shown_value = view.value
+            self.query_one(DecoderPane).set_value(view.value[0], decoder_abi(view.value[1]))
+        self._card(view.pfn)
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
         st = self.session.query("info").data
         self.sub_title = (f"v{__version__} · {st['arch']} v{st['kver']} · "
-                          f"radix {self.session.radix}")
+                          f"radix {self.session.radix} · cost on {self.session.machine.state.profile}")
 
-    def _card(self, pfn: int) -> None:
-        page = self.session.query(f"page {pfn:#x}")
-        if not page.ok:
+    def _card(self, pfn: int | None) -> None:
+        page = self.session.query(f"page {pfn:#x}") if pfn is not None else None
+        if page is None or not page.ok:
+            self.query_one(MemoryPane).clear_card()
             return
         look = self.session.query(f"lookup {pfn:#x}")
         self.query_one(MemoryPane).show_card(page.data, look.data if look.ok else None)
 
     @on(MemoryPane.Selected)
     def _selected(self, event: MemoryPane.Selected) -> None:
-        self._card(event.pfn)
-        self.query_one(DecoderPane).set_value(event.pfn,  # pfn_t keeps the pfn unshifted
-                                              "pfn_t:6.16")
+        self.run_line(f"page {event.pfn:#x}")  # through the command path, so the view follows
 
     @on(DecoderPane.Request)
     def _decode(self, event: DecoderPane.Request) -> None:
@@ -263,19 +263,46 @@ class PfnApp(App[None]):
         self.push_screen(HelpScreen(text))
 
     def action_next_pane(self) -> None:
-        """Narrow screens: show the next pane; wide ones: focus it."""
+        """F3: show and focus the next pane; from the first pane, the command line."""
         tabs = self.query_one("#pane-tabs", Tabs)
         names = ([] if not self.player else ["lesson"]) + [n for n, _ in PANES]
-        current = (tabs.active or "tab-memory").removeprefix("tab-")
+        cmd = self.query_one("#cmd", CommandLine)
+        pane = next((n for n in names if self.query_one(f"#{n}").has_focus_within), None)
+        if pane == names[0] or (pane is None and not cmd.has_focus):
+            cmd.focus()  # once round the panes, back to the line
+            return
+        current = pane or (tabs.active or f"tab-{names[0]}").removeprefix("tab-")
         nxt = names[(names.index(current) + 1) % len(names)]
         tabs.active = f"tab-{nxt}"
         self._show_only(nxt)
         self.query_one(f"#{nxt}").focus()
 
+    def on_key(self, event: Key) -> None:
+        """Keys typed where nothing takes them go to the command line: a printable one is
+        typed there, Escape and `:` just go back to it.
+
+        Inputs keep their printable keys, so one that gets here came from a pane, even
+        when the focus has already gone to the line (a burst typed faster than it moves).
+        """
+        cmd = self.query_one("#cmd", CommandLine)
+        if len(self.screen_stack) > 1 or event.key in self.active_bindings:
+            return  # a dialog's key, or one the focused widget binds (zoom, arrows)
+        if event.key != "escape" and not (event.is_printable and event.character):
+            return  # F-keys, arrows, Enter: not text
+        event.stop()
+        event.prevent_default()
+        self.screen.set_focus(cmd)  # now, so that the keys after this one follow it
+        if event.key not in ("escape", "colon"):
+            cmd.insert_text_at_cursor(event.character or "")
+
     # --- lessons ---------------------------------------------------------------------------
+    def action_no_lesson(self) -> None:
+        self.notify("F5 and F8 step through a lesson: none is loaded. Start one with "
+                    "pfnconsole --lesson N (`lesson list` shows them).")
+
     def action_lesson_next(self) -> None:
         if not self.player:
-            self.notify("no lesson: start with pfnconsole --lesson NAME")
+            self.action_no_lesson()
             return
         self._lesson_forward(self.player.done)
 
@@ -337,20 +364,23 @@ class PfnApp(App[None]):
         self.query_one(LessonPane).show(self.player.done, lines)
 
     def action_paste(self) -> None:
-        self.push_screen(PasteScreen(lambda text: self.session.query("decode\n" + text)),
-                         self._pasted)
+        # the pasted text and its findings stay between openings of F4, until cleared
+        screen = PasteScreen(self.session, self._paste_memo)
+        self._paste_memo = screen.memo
+        self.push_screen(screen, self._pasted)
 
     def _pasted(self, outcome: tuple[str, object] | None) -> None:
         if not outcome:
             return
         what, value = outcome
         if what == "pfn" and isinstance(value, int):
-            self.log_text(f"paste: pfn {value:#x}", _OUT)
-            self._card(value)
-            self.query_one(DecoderPane).set_value(value, "pfn_t:6.16")
-        elif what == "machine" and isinstance(value, str):
-            # through the command path, so that save, the journal and --resume see it
-            self.run_line(f"machine from-log - arch={self.session.status()['arch']}\n{value}")
+            # through the command path, so the memory pane's view follows (and undo too)
+            self.run_line(f"page {value:#x}")
+        elif what == "machine" and isinstance(value, tuple):
+            # through the command path, so that save, the journal and --resume see it;
+            # the arch is the one the log names, else the session's
+            text, arch = value
+            self.run_line(f"machine from-log - arch={arch}\n{text}")
 
     def action_undo(self) -> None:
         self.run_line("undo")
@@ -360,25 +390,13 @@ class PfnApp(App[None]):
         self.notify(f"scan animation: {speed}")
 
     def action_sweep(self) -> None:
-        self.notify("sweeping 1…256 ranges on a scratch machine")
-        self._sweep()
-
-    @work(thread=True, exclusive=True)
-    def _sweep(self) -> None:
-        rows = sweep()
-        self.call_from_thread(self.query_one(CostPane).show_sweep, rows)
+        """F6: the `sweep` command (scratch machines; this one is not touched)."""
+        self.run_line("sweep")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Sweep", "cost against the number of ranges", self.action_sweep)
         yield SystemCommand("Scan speed", "instant / fast / slow", self.action_speed)
-
-
-def sweep(counts: tuple[int, ...] = COUNTS) -> list[tuple[int, int, int, int, int]]:
-    """The F6 sweep (core.sweep, as `pfnconsole bench` runs it): per N, (N, list loads,
-    list ns, section loads, section ns) of a kmap into the oldest of N ranges."""
-    return [(r.n, r.list_loads, r.list_ns, r.section_loads, r.section_ns)
-            for r in core_sweep(counts)]
 
 
 def main(lesson: str | None = None, session: Session | None = None) -> int:

@@ -12,6 +12,10 @@ from textual.widgets import Input
 
 from ..commands import Session
 from ..commands.complete import complete
+from .log_text import ConsoleLog
+
+PLACEHOLDER = "type a command: help, register, kmap, teardown …"
+SEARCH_PLACEHOLDER = "search the log: type text, Enter finds an older line, Escape ends"
 
 
 class CommandSuggester(Suggester):
@@ -36,12 +40,18 @@ class CommandSuggester(Suggester):
 
 
 class CommandLine(Input):
-    """``pfn>`` input: Enter runs, Up/Down walk history, Tab completes."""
+    """``pfn>`` input: Enter runs, Up/Down walk history, Tab completes, PageUp/PageDown
+    scroll the log, Ctrl+F searches it (Enter older, Down newer, Escape ends)."""
 
     BINDINGS = [
         Binding("up", "history(-1)", "previous", show=False),
         Binding("down", "history(1)", "next", show=False),
         Binding("tab", "complete", "complete", show=False),
+        Binding("pageup", "log_page(-1)", "log up", show=False),
+        Binding("pagedown", "log_page(1)", "log down", show=False),
+        Binding("ctrl+end", "log_end", "newest", show=False),
+        Binding("ctrl+f", "search", "search the log", show=False),
+        Binding("escape", "end_search", "end search", show=False),
     ]
 
     class Run(Message):
@@ -62,8 +72,13 @@ class CommandLine(Input):
         self.history: list[str] = []
         self._pos: int | None = None
         self.session = session
-        super().__init__(placeholder="type a command: help, register, kmap, teardown …",
+        self.searching = False
+        self._kept = ""
+        """The command being typed when the search began, given back when it ends."""
+        # no select on focus: a key typed in a pane is put here before the focus arrives
+        super().__init__(placeholder=PLACEHOLDER, select_on_focus=False,
                          suggester=CommandSuggester(session, self.history), **kw)
+        self._suggests = self.suggester
 
     def on_mount(self) -> None:
         if self.app.is_headless:
@@ -114,6 +129,9 @@ class CommandLine(Input):
     async def action_submit(self) -> None:
         """Enter: take the line and clear it at once, in key order, so that keys typed
         ahead of the app land on the next line and every command reaches the engine."""
+        if self.searching:
+            self._log().find(self.value)
+            return
         line = self.value
         self.value = ""
         self._pos = None
@@ -121,6 +139,9 @@ class CommandLine(Input):
         self.post_message(self.Hints([]))
 
     def action_history(self, delta: int) -> None:
+        if self.searching:
+            self._log().find(self.value, older=delta < 0)
+            return
         if not self.history:
             return
         pos = len(self.history) if self._pos is None else self._pos
@@ -130,6 +151,8 @@ class CommandLine(Input):
         self.cursor_position = len(self.value)
 
     def action_complete(self) -> None:
+        if self.searching:
+            return
         text = self.value[: self.cursor_position]
         cands = complete(self.session, text)
         if not cands:
@@ -149,3 +172,45 @@ class CommandLine(Input):
             self.value = text[:start] + common + self.value[self.cursor_position:]
             self.cursor_position = start + len(common)
         self.post_message(self.Hints([] if len(cands) == 1 else texts))
+
+    # --- the log, from the keyboard ------------------------------------------------------
+    def _log(self) -> ConsoleLog:
+        return self.screen.query_one(ConsoleLog)
+
+    def action_log_page(self, pages: int) -> None:
+        """PageUp/PageDown: scroll the log a page, the line keeps what is typed."""
+        log = self._log()
+        if pages < 0:
+            log.scroll_page_up(animate=False)
+        else:
+            log.scroll_page_down(animate=False)
+
+    def action_log_end(self) -> None:
+        self._log().scroll_end(animate=False)
+
+    def action_search(self) -> None:
+        """Ctrl+F: search the log; again: the next older line."""
+        log = self._log()
+        if self.searching:
+            log.find(self.value)
+            return
+        self.searching = True
+        self._kept, self.value = self.value, ""
+        self.suggester = None  # history is no help to a search
+        self.placeholder = SEARCH_PLACEHOLDER
+        self.add_class("-search")
+        log.status = "search: type text, Enter finds an older line holding it, Escape ends"
+        log.show_hint()
+        self.post_message(self.Hints([]))
+
+    def action_end_search(self) -> None:
+        """Escape: leave the search, give back the command that was being typed."""
+        if not self.searching:
+            return
+        self.searching = False
+        self.remove_class("-search")
+        self.placeholder = PLACEHOLDER
+        self.suggester = self._suggests
+        self.value = self._kept
+        self.cursor_position = len(self.value)
+        self._log().end_search()

@@ -1,4 +1,4 @@
-"""Cost: the list walk against the section lookup, per operation and over time."""
+"""Cost: the last answer's paths on one axis, in loads and in modelled time."""
 
 from __future__ import annotations
 
@@ -7,75 +7,116 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
-from ..core import events as ev
+from ..commands.costs import model_ns_text
+from .bars import axis, bar
+
+PATHS = (("list", "$warning"), ("section", "$success"), ("page", "$accent"))
 
 
 class CostPane(VerticalScroll):
-    """Shows CostMeasured events; F6 asks the app for a sweep over the number of ranges."""
+    """A view of the session's last kmap, kunmap, lookup or sweep (nothing else)."""
 
     HELP = """\
 # Cost
 
-For every `kmap`, `kunmap` and `lookup` the engine answers **both** ways:
+The last `kmap`, `kunmap`, `lookup` or `sweep`, every path on **one axis**:
 
-* **list**: the 2015 walk. Nodes visited and modeled dependent loads (the pointer
-  that reached each node, `kmap->res`, `res->start`, `res->end`, `kmap->base`).
-* **section**: `pfn_to_section_nr()` → `mem_section[root][idx]`: two loads, however
-  many ranges are registered.
+* **list**: the 2015 walk: the pointer that reached each node, `kmap->res`,
+  `res->start`, `res->end`, `kmap->base`;
+* **section**: the reviewer's table: `mem_section[root]`, then the slot;
+* **page**: `page_address(pfn_to_page(pfn))`, what a pfn with a struct page pays
+  (arithmetic, plus `vmemmap_base` and `page_offset_base` where KASLR makes them
+  variables): the baseline of "10 fold".
 
-Loads are the model of the kernel's cost; **ns** are this simulator's own Python
-time (`time.perf_counter_ns`), shown for what they are. The sparklines keep the
-last 60 list and section load counts. **F6** sweeps 1…N ranges on a scratch
-machine and plots both paths against N.
+Bars count **dependent loads** (a run of █ per path). Beside them, the **modelled
+time**: each load costed by the cache level it hit under the CPU profile in force
+(`cache` shows it; `cache cold`, `cache warm`, `cache profile NAME` change it).
+A path the kernel would not take for this pfn says so instead of a bar. The
+simulator's own Python time is not the kernel's and is not shown here (`--json`
+and `explain` keep it as `sim_ns`). **F6** runs `sweep`: 1…256 ranges.
 """
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.border_title = "Cost — list vs section"
-        self.list_hist: list[float] = [0.0]
-        self.sect_hist: list[float] = [0.0]
+        self.border_title = "Cost — one axis"
+        self.data: dict[str, Any] | None = None
+        self.profile = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.styled("no kmap or lookup yet", "dim"), id="cost-body")
-        yield Static(Content.styled("list loads", "dim"), classes="spark-label")
-        yield Sparkline(self.list_hist, id="cost-list")
-        yield Static(Content.styled("section loads", "dim"), classes="spark-label")
-        yield Sparkline(self.sect_hist, id="cost-section")
-        yield Static(id="cost-sweep")
+        yield Static(id="cost-body")
 
-    def add(self, e: ev.CostMeasured) -> None:
-        self.list_hist = (self.list_hist + [float(e.list_loads)])[-60:]
-        self.sect_hist = (self.sect_hist + [float(e.section_loads)])[-60:]
-        self.query_one("#cost-list", Sparkline).data = list(self.list_hist)
-        self.query_one("#cost-section", Sparkline).data = list(self.sect_hist)
-        if e.section_loads:
-            ratio = e.list_loads / e.section_loads
-            sect = f"{e.section_loads} loads {e.section_ns} ns\n"
-            verdict = Content.assemble(("loads ratio ", "dim"), (f"{ratio:.1f}×", "bold $accent"))
-        else:  # kunmap: the section scheme has nothing to look up on the way out
-            sect = "no lookup needed\n"
-            verdict = Content.styled("the list is scanned again just to unmap", "dim")
-        body = Content.assemble(
-            (f"{e.op:<7}", "bold"), ("list ", "$warning"),
-            f"{e.list_steps} nodes {e.list_loads} loads {e.list_ns} ns\n",
-            (" " * 7, ""), ("sect ", "$success"), sect, (" " * 7, ""), verdict,
-        )
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def show(self, data: dict[str, Any] | None, profile: str) -> None:
+        """The last cost answer's data (or None) and the profile line."""
+        self.data, self.profile = data, profile
+        self._redraw()
+
+    def _width(self) -> int:
+        return max(self.scrollable_content_region.width, 24)
+
+    def _redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        d = self.data
+        if d is None:
+            body = Content.assemble(
+                ("no walk to show: kmap, kunmap, lookup or sweep", "dim"), "\n",
+                ("profile ", "dim"), (self.profile, "bold"))
+        elif d.get("rows") is not None:
+            body = self._sweep(d)
+        else:
+            body = self._paths(d)
         self.query_one("#cost-body", Static).update(body)
 
-    def show_sweep(self, rows: list[tuple[int, int, int, int, int]]) -> None:
-        """rows of (N, list loads, list ns, section loads, section ns)."""
-        if not rows:
-            return
-        width = 24
-        top = max(r[1] for r in rows) or 1
-        lines = [Content.styled("sweep: kmap into the oldest of N ranges", "bold")]
-        for n, ll, _, sl, _ in rows:
-            bar = "█" * max(1, round(width * ll / top))
-            sbar = "█" * max(1, round(width * sl / top))
-            lines.append(Content.assemble(f"N={n:<5}", (f"{bar:<{width}}", "$warning"),
-                                          f" {ll} loads"))
-            lines.append(Content.assemble(" " * 7, (f"{sbar:<{width}}", "$success"),
-                                          f" {sl} loads"))
-        self.query_one("#cost-sweep", Static).update(Content("\n").join(lines))
+    def _paths(self, d: dict[str, Any]) -> Content:
+        width = self._width()
+        label = 8
+        figures = 18
+        cells = max(4, width - label - figures)
+        present = [(name, style) for name, style in PATHS if f"{name}_loads" in d]
+        ax = axis([float(d[f"{n}_loads"]) for n, _ in present if d.get(f"{n}_needed", True)], cells)
+        taken = d.get("path", "")
+        head = f"{d.get('cmd', '')} {d.get('pfn', 0):#x}" if "pfn" in d else str(d.get("cmd", ""))
+        lines = [Content.assemble((head, "bold"), (f", {taken} path" if taken else "", "dim"))]
+        for name, style in present:
+            if not d.get(f"{name}_needed", True):
+                lines.append(Content.assemble((f"{name:<{label}}", style), ("not taken", "dim")))
+                continue
+            loads = d[f"{name}_loads"]
+            lines.append(Content.assemble(
+                (f"{name:<{label}}", style), (bar(loads, ax), style),
+                f" {loads:>4} ld {model_ns_text(d.get(f'{name}_model_ns', 0.0)):>8}"))
+        lines.append(Content.styled(ax.label("loads"), "dim"))
+        lst, sec = d.get("list_loads", 0), d.get("section_loads", 0)
+        if d.get("list_needed", True) and d.get("section_needed", True) and lst and sec:
+            lines.append(Content.assemble(
+                ("list÷section ", "dim"), (f"{lst / sec:.1f}× ld", "bold"), (" ", "dim"),
+                (f"{d['list_model_ns'] / max(d['section_model_ns'], 1e-9):.1f}× ns", "bold")))
+        lines.append(Content.assemble(("profile ", "dim"), (self.profile, "bold")))
+        return Content("\n").join(lines)
+
+    def _sweep(self, d: dict[str, Any]) -> Content:
+        rows = d["rows"]
+        width = self._width()
+        cells = max(4, width - 8 - 17)  # two columns for the scroll bar a sweep needs
+        ax = axis([float(r["list_loads"]) for r in rows] + [float(r["section_loads"]) for r in rows],
+                  cells)
+        lines = [Content.styled(f"sweep ({d.get('cache', 'cold')}): oldest of N", "bold")]
+        for r in rows:
+            lines.append(Content.assemble(
+                (f"N={r['n']:<5} ", ""), (bar(r["list_loads"], ax), "$warning"),
+                f" {r['list_loads']:>4} {model_ns_text(r['list_model_ns']):>8}"))
+            lines.append(Content.assemble(
+                (" " * 8, ""), (bar(r["section_loads"], ax), "$success"),
+                f" {r['section_loads']:>4} {model_ns_text(r['section_model_ns']):>8}"))
+        lines.append(Content.styled(ax.label("loads"), "dim"))
+        lines.append(Content.styled("per N: list, then section", "dim"))
+        lines.append(Content.assemble(("profile ", "dim"), (self.profile, "bold")))
+        return Content("\n").join(lines)

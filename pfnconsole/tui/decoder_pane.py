@@ -21,8 +21,19 @@ ABI_CHOICES = [
 FIELD_STYLES = ("$accent", "$warning", "$success", "$error", "$primary", "$secondary")
 
 
-def ruler(value: int, fields: list[dict[str, Any]]) -> list[Content]:
-    """Three lines: bit numbers, the 64 bits coloured by field, field labels."""
+RULER_WIDTH = 64
+"""Columns the full ruler needs; a narrower pane gets the compact one."""
+
+
+def _label(name: str) -> str:
+    return name.replace("PFN_", "").replace("SG_", "")
+
+
+def ruler(value: int, fields: list[dict[str, Any]], width: int = RULER_WIDTH) -> list[Content]:
+    """Three lines: bit numbers, the bits coloured by field, field labels; all 64 bits
+    when ``width`` allows, else one column per field (its value, headed by its top bit)."""
+    if width < RULER_WIDTH:
+        return compact_ruler(value, fields)
     owner = {}
     for i, f in enumerate(fields):
         for b in range(f["lo"], f["hi"] + 1):
@@ -37,7 +48,7 @@ def ruler(value: int, fields: list[dict[str, Any]]) -> list[Content]:
     labels = [" "] * 64
     for f in fields:
         width = f["hi"] - f["lo"] + 1
-        name = f["name"].replace("PFN_", "").replace("SG_", "")
+        name = _label(f["name"])
         if name.startswith("("):
             continue
         text = name if len(name) <= width else name[:width]
@@ -46,6 +57,30 @@ def ruler(value: int, fields: list[dict[str, Any]]) -> list[Content]:
             labels[col + k] = ch
     return [Content.styled("63" + " " * 60 + " 0", "dim"), Content.assemble(*bits),
             Content("".join(labels).rstrip())]
+
+
+def compact_ruler(value: int, fields: list[dict[str, Any]]) -> list[Content]:
+    """The ruler in one column per field: a flag's bit, a wider field's value in hex
+    (a pointer as the address it holds), unnamed bits dim."""
+    tops: list[str] = []
+    cells: list[tuple[str, str]] = []
+    names: list[str] = []
+    for i, f in enumerate(fields):
+        mask = (1 << (f["hi"] - f["lo"] + 1)) - 1
+        v = value >> f["lo"] & mask
+        unnamed = f["name"].startswith("(")
+        if f["hi"] == f["lo"] or (unnamed and not v):
+            text = str(v)
+        else:
+            text = f"{v << f['lo'] if f['name'].endswith('*') else v:#x}"
+        name = "" if unnamed else _label(f["name"])
+        w = max(len(text), len(name), len(str(f["hi"])))
+        tops.append(f"{f['hi']:<{w}}")
+        cells.append((f"{text:<{w}}", "dim" if unnamed else FIELD_STYLES[i % len(FIELD_STYLES)]))
+        names.append(f"{name:<{w}}")
+    return [Content.styled(" ".join(tops).rstrip(), "dim"),
+            Content(" ").join(Content.styled(t, st) for t, st in cells),
+            Content(" ".join(names).rstrip())]
 
 
 class DecoderPane(VerticalScroll):
@@ -65,6 +100,8 @@ ABI; selecting a pfn elsewhere, or a `kmap`, fills it in too.
 * **sg page_link**: a `struct page *` with `SG_CHAIN` (bit 0) and `SG_END` (bit 1).
 
 Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
+A pane narrower than 64 columns shows the ruler one column per field, each headed
+by its top bit.
 """
 
     class Request(Message):
@@ -77,6 +114,7 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.border_title = "pfn decoder"
+        self.shown: tuple[bool, dict[str, Any], str | None] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="decoder-controls"):
@@ -107,23 +145,35 @@ Under the ruler: what `has_page`, `to_page` and `to_phys` would return here.
             self.post_message(self.Request(self, text, str(self.query_one("#decoder-abi",
                                                                            Select).value)))
 
+    def on_resize(self) -> None:
+        if self.shown is not None:
+            self.show(*self.shown)  # the ruler fits the new width
+
     def show(self, ok: bool, data: dict[str, Any], error: str | None) -> None:
+        self.shown = (ok, data, error)
         body = self.query_one("#decoder-body", Static)
         if not ok:
             body.update(Content.styled(f"✗ {error}", "$error"))
             return
-        lines = ruler(data["value"], data["fields"])
+        lines = ruler(data["value"], data["fields"], self.scrollable_content_region.width)
         flags = "|".join(data["flags"]) or "none"
         pfn = data["pfn"]
         lines.append(Content.assemble(
             ("pfn ", "bold"), (f"{pfn:#x}" if pfn is not None else "—", "$accent"),
             ("  flags ", "bold"), (flags, "$warning")))
         to_page = data.get("to_page")
-        lines.append(Content.assemble(
-            ("has_page ", "dim"), (str(data["has_page"]), "bold"),
-            ("  to_page ", "dim"), (f"{to_page:#x}" if to_page else "NULL", ""),
-            ("  to_phys ", "dim"),
-            (f"{data['phys']:#x}" if data.get("phys") is not None else "—", "")))
+        if data["has_page"] and to_page:
+            lines.append(Content.assemble(("struct page ", "bold"), f"{to_page:#x}",
+                                          (" (to_page)", "dim")))
+        elif data["has_page"]:
+            lines.append(Content.assemble(("has a struct page", "bold"),
+                                          (" (has_page); to_page gives NULL here", "dim")))
+        else:
+            lines.append(Content.assemble(("no struct page", "bold $warning"),
+                                          (": has_page fails, to_page is NULL", "dim")))
+        phys = data.get("phys")
+        lines.append(Content.assemble(("phys ", "bold"), f"{phys:#x}" if phys is not None else "—",
+                                      (" (to_phys)", "dim")))
         if data.get("devmap"):
             lines.append(Content.styled("devmap: ZONE_DEVICE pages (PFN_DEV|PFN_MAP)", "dim"))
         body.update(Content("\n").join(lines))

@@ -13,7 +13,8 @@ APP_HELP = """\
 
 Type commands in the line at the bottom (**Tab** completes, **Up/Down** recall,
 the grey suggestion is accepted with **→**). `help` lists every command, `help CMD`
-shows one, `explain` shows the kernel path behind the last answer.
+shows one, `explain` shows the kernel path behind the last answer. When an answer is
+taller than the log, the log's lower border says how many lines are above.
 
 | key | action |
 |---|---|
@@ -21,7 +22,10 @@ shows one, `explain` shows the kernel path behind the last answer.
 | Ctrl+P | command palette: every command and example |
 | Ctrl+Z | undo the last change |
 | F2 | scan animation speed |
-| F3 | next pane (on narrow terminals the tabs switch panes) |
+| F3 | next pane (on narrow terminals the tabs switch panes); once round, the command line |
+| Escape or `:` | back to the command line; typing in a pane types there too |
+| PageUp / PageDown | scroll the log, from the command line; **Ctrl+End** the newest line |
+| Ctrl+F | search the log: type text, **Enter** or **Up** the next older match, **Down** a newer one, **Escape** ends |
 | F4 | paste a kernel log: decode it, jump to its pfns, build the machine from it |
 | F6 | sweep: cost against the number of ranges |
 | Ctrl+Q | quit |

@@ -12,11 +12,30 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-GRID_ROWS_MIN, GRID_ROWS_MAX = 4, 18
+from ..core.units import size_at
 
-LEGEND = Content.assemble(("█", "$success"), " RAM (P M O E)  ", ("▓", "$primary-lighten-2"),
-                          " pmem, no memmap  ", ("▣", "$warning"), " kmap range  ",
-                          ("░", "$text-muted"), " reserved  ", ("·", "$text-muted"), " hole")
+GRID_ROWS_MIN = 2
+
+LEGEND = [Content.assemble(("█", "$success"), " RAM (P M O E)"),
+          Content.assemble(("▓", "$primary-lighten-2"), " pmem, no memmap"),
+          Content.assemble(("▣", "$warning"), " kmap range"),
+          Content.assemble(("░", "$text-muted"), " reserved"),
+          Content.assemble(("·", "$text-muted"), " hole")]
+
+
+CARD_HINT = Content.styled("Enter on a cell, or `page PFN`, shows its struct page", "dim")
+
+
+def pack(items: list[Content], width: int) -> list[Content]:
+    """Items two spaces apart, a new line wherever the next would not fit in ``width``."""
+    lines: list[Content] = []
+    line = Content("")
+    for item in items:
+        if line.cell_length and line.cell_length + 2 + item.cell_length > width:
+            lines.append(line)
+            line = Content("")
+        line = line + "  " + item if line.cell_length else item
+    return lines + [line]
 
 
 def _short(n: int) -> str:
@@ -74,9 +93,8 @@ a kmap range is registered, dim for reserved ranges and holes.
     def compose(self) -> ComposeResult:
         yield Static(id="mem-e820")
         yield Static(id="mem-grid")
-        yield Static(LEGEND, id="mem-legend")
-        yield Static(Content.styled("Enter on a cell, or `page PFN`, shows its struct page",
-                                    "dim"), id="mem-card")
+        yield Static(id="mem-legend")
+        yield Static(CARD_HINT, id="mem-card")
 
     # --- data in -------------------------------------------------------------------------
     def show_machine(self, info: dict[str, Any], e820: dict[str, Any], sections: dict[str, Any]) -> None:
@@ -106,6 +124,12 @@ a kmap range is registered, dim for reserved ranges and holes.
                     ("device range ", "dim"), (lookup["list_range"], "bold"),
                     f"  kva {lookup['list_kva']:#x}"))
         self.query_one("#mem-card", Static).update(Content("\n").join(parts))
+        self._redraw()  # the grid gives the card the rows it now takes
+
+    def clear_card(self) -> None:
+        """No pfn chosen (or it is gone): the card says how to choose one."""
+        self.query_one("#mem-card", Static).update(CARD_HINT)
+        self._redraw()
 
     # --- geometry ------------------------------------------------------------------------
     def _ssb(self) -> int:
@@ -117,13 +141,19 @@ a kmap range is registered, dim for reserved ranges and holes.
         return top >> self._ssb()
 
     def _cols(self) -> int:
-        return max(8, self.size.width - 4)
+        return max(8, self.scrollable_content_region.width)
+
+    def _lines(self, selector: str) -> int:
+        content = self.query_one(selector, Static).content
+        text = content.plain if isinstance(content, Content) else str(content)
+        return text.count("\n") + 1
 
     @property
     def grid_rows(self) -> int:
-        """As many rows as the pane has room for beside the map, legend and card."""
-        spare = self.size.height - 2 - 4 - 1 - 1 - 4
-        return max(GRID_ROWS_MIN, min(GRID_ROWS_MAX, spare))
+        """As many rows as the pane has room for below the map, above legend and card."""
+        others = sum(self._lines(s) for s in ("#mem-e820", "#mem-legend", "#mem-card"))
+        spare = self.scrollable_content_region.height - others - 2  # two top margins
+        return max(GRID_ROWS_MIN, spare)
 
     def _fit_spc(self) -> int:
         cells = self._cols() * self.grid_rows
@@ -179,19 +209,21 @@ a kmap range is registered, dim for reserved ranges and holes.
     def _redraw(self) -> None:
         if not self.info or not self.is_mounted:
             return
-        e820 = []
+        e820: list[Content] = []
         for r in self.e820:
             label = r["label"].replace("persistent (type ", "pmem(").replace(")", ")")
             style = {"usable": "$success", "reserved": "$text-muted"}.get(
                 r["label"], "$primary-lighten-2" if "persistent" in r["label"] else "$text-muted")
-            e820.append((f"{label} {_short(r['end'] - r['start'] + 1)}@{_short(r['start'])}",
-                         style))
-            e820.append(("  ", ""))
-        head = Content.assemble(
-            (f"{self.info['arch']} ", "bold"),
-            (f"{self.info['sections_present']} sections present of {_short(1 << self._ssb())}"
-             f" · zoom {self.spc or self._fit_spc()} section(s)/cell\n", "dim"), *e820)
-        self.query_one("#mem-e820", Static).update(head)
+            e820.append(Content.styled(
+                f"{label} {size_at(r['end'] - r['start'] + 1, r['start'])}", style))
+        cols = self._cols()
+        head = [Content.styled(self.info["arch"], "bold"),
+                Content.styled(f"{self.info['sections_present']} present sections of "
+                               f"{_short(1 << self._ssb())} each", "dim"),
+                Content.styled(f"zoom {self.spc or self._fit_spc()} section(s)/cell", "dim")]
+        self.query_one("#mem-e820", Static).update(
+            Content("\n").join(pack(head, cols) + pack(e820, cols)))
+        self.query_one("#mem-legend", Static).update(Content("\n").join(pack(LEGEND, cols)))
         self.query_one("#mem-grid", Static).update(self._grid())
 
     def _grid(self) -> Content:
@@ -200,7 +232,10 @@ a kmap range is registered, dim for reserved ranges and holes.
         ssb = self._ssb()
         run_starts = [r["first"] for r in self.runs]
         rows = []
-        for row in range(self.grid_rows):
+        shown = self.grid_rows
+        if not self.spc:  # fitted: no rows wholly past the top of the address space
+            shown = min(shown, -(-(self._top_nr() + 1) // (spc * cols)))
+        for row in range(shown):
             cells = []
             for col in range(cols):
                 i = row * cols + col

@@ -24,7 +24,8 @@ struct page, and keeps it until `kunmap_atomic_pfn_t()`.
 * **grace periods**: `teardown` calls `synchronize_rcu()`, which waits until every
   CPU that was inside a reader at that moment has left it. Readers that start
   later, on other CPUs, do not hold it up.
-* The sparkline is the reader count after each command.
+* The bar chart at the bottom is the number of open readers after each of the
+  last 60 commands, oldest on the left; its label gives the scale (0 to the most).
 """
 
     def __init__(self, **kw: Any) -> None:
@@ -34,6 +35,7 @@ struct page, and keeps it until `kunmap_atomic_pfn_t()`.
 
     def compose(self) -> ComposeResult:
         yield Static(id="rcu-body")
+        yield Static(id="rcu-timeline-label")
         yield Sparkline(self.timeline, id="rcu-timeline")
 
     def show(self, data: dict[str, Any], record: bool = True) -> None:
@@ -41,22 +43,33 @@ struct page, and keeps it until `kunmap_atomic_pfn_t()`.
         if record:
             self.timeline = (self.timeline + [float(readers)])[-60:]
             self.query_one("#rcu-timeline", Sparkline).data = list(self.timeline)
+        peak = int(max(self.timeline))
+        self.query_one("#rcu-timeline-label", Static).update(Content.styled(
+            f"open readers per command, 0–{peak}", "dim"))
         parts = [Content.assemble(("readers ", "bold"), (str(readers), "bold $accent"),
-                                  f"   current cpu{data.get('cpu', 0)}   ",
-                                  (f"{data.get('completed', 0)} GP done", "dim"))]
+                                  f" · current cpu{data.get('cpu', 0)}")]
         by_reader = {m["reader"]: m for m in data.get("mappings", [])}
+        idle = []
         for c in data.get("cpus", []):
+            if not c["nesting"]:
+                idle.append(f"cpu{c['cpu']}")
+                continue
             bar = "▮" * c["nesting"] if c["nesting"] <= 12 else f"▮×{c['nesting']}"
-            what = ", ".join(
-                f"{by_reader[r]['range'] or 'page'}@{by_reader[r]['addr']:#x}"
-                for r in c["readers"][-2:] if r in by_reader)
             parts.append(Content.assemble(
                 (f"cpu{c['cpu']} ", "bold" if c["cpu"] == data.get("cpu") else "dim"),
-                (f"{bar:<6}", "$success"), f" {what}"))
+                (bar, "$success")))
+            held = [by_reader[r] for r in c["readers"] if r in by_reader]
+            for m in held[-2:]:  # what the newest readers protect, one a line
+                parts.append(Content(f"  {m['range'] or 'page'} {m['addr']:#x}"))
+            if len(held) > 2:
+                parts.append(Content.styled(f"  and {len(held) - 2} older", "dim"))
+        if idle:
+            parts.append(Content.styled("no reader on " + " ".join(idle), "dim"))
         for g in data.get("grace_periods", []):
-            parts.append(Content.assemble(
-                (f"GP#{g['gp']} ", "bold $error"), f"{g['who']}: waiting on cpu ",
-                (", ".join(map(str, g["waiting_cpus"])), "bold")))
+            parts.append(Content.assemble((f"GP#{g['gp']} ", "bold $error"), g["who"]))
+            parts.append(Content.assemble("  waiting on cpu ",
+                                          (", ".join(map(str, g["waiting_cpus"])), "bold")))
         if not data.get("grace_periods"):
-            parts.append(Content.styled("no grace period in flight", "dim"))
+            parts.append(Content.styled(
+                f"no grace period in flight, {data.get('completed', 0)} done", "dim"))
         self.query_one("#rcu-body", Static).update(Content("\n").join(parts))

@@ -67,7 +67,7 @@ def run_encode(s: Session, w: Words) -> Result:
     params=(Param("VALUE", Kind.NUMBER),), options=ABI_OPTIONS, raw_text=True)
 def run_decode(s: Session, w: Words) -> Result:
     if not is_value_decode(w):
-        return run_decode_log(s, w.raw if w.body is None else w.raw + "\n" + w.body)
+        return run_decode_log(s, w.raw if w.body is None else (f"{w.raw}\n{w.body}" if w.raw else w.body))
     check_words(COMMANDS["decode"], w)
     value = parse_number(w.args[0], "VALUE")
     abi = (opt(w, "abi") or "v5").lower()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from ...core.kmap_pfn import Step
 from ...core.machine import KmapResult
+from ..costs import COSTS, PAGE_COSTS, SECTION_COSTS, cost_lines, model_ns_text
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command, opt
-from ..render import hx, ns_text, ok, size_text, to_data
+from ..render import hx, ok, size_text, to_data
 from ..result import Result
 from ..session import Session
-
-COSTS = dict(list_steps="list_cost.steps", list_loads="list_cost.loads", list_ns="list_cost.ns")
-"""The list path's cost, flattened as every result with one reports it."""
-SECTION_COSTS = dict(section_loads="section_cost.loads", section_ns="section_cost.ns")
 
 
 @command(
@@ -63,7 +61,8 @@ def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
     "kmap_atomic(page); with it the RCU list is scanned newest first for a range holding\n"
     "the address. A hit returns base + offset still holding the lock (kunmap releases it);\n"
     "a miss unlocks and returns NULL. Both the list and the section path are costed.",
-    examples=("kmap 0x100600 dev", "kmap raw=0x100600004", "kmap 0x1000"),
+    examples=("register pmem1 0x440000000 4G", "kmap 0x440600 dev", "kmap raw=0x440600004",
+              "kmap 0x1000"),
     params=(Param("PFN", Kind.NUMBER, optional=True),
             Param("FLAG", Kind.FLAG, optional=True, variadic=True)),
     options=(Option("raw", Kind.NUMBER, meta="VALUE"),), mutates=True)
@@ -84,16 +83,17 @@ def run_kmap(s: Session, w: Words) -> Result:
             f"{s.num(value)}  (cpu{r.cpu})")
     data = to_data(r, "value", "cpu", "addr", "path", "range", "agree", "rcu_readers",
                    "nesting", "steps", pfn="decoded.pfn", flags="decoded.flags",
-                   has_page="decoded.has_page", **COSTS, **SECTION_COSTS)
+                   has_page="decoded.has_page", **COSTS, **SECTION_COSTS, **PAGE_COSTS)
+    data["profile"] = s.machine.state.profile
     page = s.machine.state.sparse.pfn_to_page(d.pfn) if d.has_page and d.pfn is not None \
         else None
-    res = ok("kmap", echo, data, kmap_lines(r), parsed, r.warnings)
+    res = ok("kmap", echo, data, kmap_lines(r, s.machine.state.profile), parsed, r.warnings)
     res.source = s.context(r, [st.name for st in r.steps], page)
     return res
 
 
-def kmap_lines(r: KmapResult) -> list[str]:
-    lc, sc = r.list_cost, r.section_cost
+def kmap_lines(r: KmapResult, profile: str) -> list[str]:
+    lc = r.list_cost
     if r.path == "page":
         lines = [f"page path: kmap_atomic(pfn_to_page) = {hx(r.addr)}",
                  "  rcu_read_lock() taken anyway (held until kunmap)"]
@@ -103,14 +103,18 @@ def kmap_lines(r: KmapResult) -> list[str]:
     else:
         lines = [f"list path: no range holds phys {hx(r.decoded.phys)} -> NULL",
                  "  rcu_read_unlock(): the only unlock inside kmap"]
-    for st in r.steps:
-        lines.append(f"    {st.index}. {st.name:<12} {'hit ' if st.hit else 'miss'}  "
-                     f"{st.loads} loads")
-    lines.append(f"  cost  list {lc.steps} node(s), {lc.loads} loads, {ns_text(lc.ns)}"
-                 f"  |  section {sc.loads} loads, {ns_text(sc.ns)}")
+    lines += step_lines(r.steps)
+    lines += cost_lines(profile, r.list_cost, r.section_cost, r.page_cost)
     lines.append(f"  rcu   {r.rcu_readers} reader(s) open, cpu{r.cpu} nesting {r.nesting}"
                  + ("" if r.agree else "   PATHS DISAGREE"))
     return lines
+
+
+def step_lines(steps: tuple[Step, ...]) -> list[str]:
+    """One line per node the walk visited: hit or miss, loads, modelled time."""
+    return [f"    {st.index}. {st.name:<12} {'hit ' if st.hit else 'miss'}  {st.loads} loads, "
+            f"{model_ns_text(st.model_ns)}" + (f" ({st.misses} missed L1)" if st.misses else "")
+            for st in steps]
 
 
 @command(
@@ -124,11 +128,13 @@ def run_kunmap(s: Session, w: Words) -> Result:
     addr = parse_number(w.args[0], "KVA")
     r = s.machine.kunmap_atomic_pfn_t(addr)
     data = to_data(r, "addr", "cpu", "kind", "range", "rcu_readers", "gps_ended", "freed",
-                   **COSTS)
+                   "steps", **COSTS)
     device = r.kind == "device"
     lines = [(f"device address in {r.range}" if device else "not a device address")
              + f" (scan: {r.list_cost.steps} node(s))" + ("" if device else ": kunmap_atomic()"),
              f"  rcu_read_unlock() -> {r.rcu_readers} reader(s) open"]
+    lines += step_lines(r.steps)
+    lines += cost_lines(s.machine.state.profile, r.list_cost)
     lines += [f"  grace period {gp} ended" for gp in r.gps_ended]
     lines += [f"  {name}: kfree() - teardown complete" for name in r.freed]
     lines += [f"  note: {n}" for n in r.notes]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from ...core.arch import ARCH_NAMES, LOG_ARCH_NAMES
 from ...core.errors import EngineError
-from ...core.machine import MachineSpec
+from ...core.machine import Machine, MachineSpec
 from ...core.physmap import E820Type, e820_type_from_label
-from ...decode import Finding, decode_text
+from ...core.units import human_size, hx
+from ...decode import Finding, Kind, blocks_of_text, decode_text
+from ...decode.calibrate import calibrate_blocks
+from ...decode.stream import decode_blocks
 from ..files import read_text
 from ..parse import MAX_BODY, ParseError, Words
 from ..result import Result
@@ -19,8 +26,8 @@ MAX_LOG_BYTES = 64 << 20
 """`machine from-log` reads at most this much; `pfnconsole decode` streams any size."""
 
 
-def finding_line(f: Finding) -> str:
-    """One aligned, readable line per finding."""
+def finding_line(f: Finding, verdict: str = "") -> str:
+    """One aligned, readable line per finding (and where its pfn is, when judged)."""
     parts = [f"{f.line:>5}  {f.kind:<15}"]
     if f.pfn is not None:
         parts.append(f"pfn {f.pfn:#x}")
@@ -36,21 +43,185 @@ def finding_line(f: Finding) -> str:
         parts.append(f.type)
     if f.flags:
         parts.append("|".join(f.flags))
+    if verdict:
+        parts.append(f"→ {verdict}")
     text = "  ".join(parts)
     return text + (f"\n{'':>22}{f.note}" if f.note else "")
 
 
+# --- the machine a log comes from, and where its pfns are on it ------------------------------
+
+_VERSION = re.compile(r"Linux version (?P<major>\d{1,2})\.(?P<minor>\d{1,3})[^\n]{0,400}")
+_ARCH_WORDS = re.compile(r"(?<![A-Za-z0-9])(x86_64|amd64|aarch64|arm64|ppc64le|ppc64|powerpc64le|"
+                         r"powerpc64|riscv64|i686|i386|armv7l?|armhf|arm)(?![A-Za-z0-9])")
+_ARCH_OF = {"amd64": "x86_64", "aarch64": "arm64", "ppc64le": "ppc64", "powerpc64le": "ppc64",
+            "powerpc64": "ppc64", "i686": "i386", "armv7": "arm", "armv7l": "arm", "armhf": "arm"}
+_ARCH_RANK = ("x86_64", "arm64", "ppc64", "riscv64", "i386", "arm")
+"""A 64-bit name in the line wins over a 32-bit one (a build host called arm-01)."""
+
+
+def version_facts(text: str) -> tuple[str | None, str | None]:
+    """(arch, "major.minor") from the log's `Linux version` banner (init/version.c
+    linux_banner: release, compiler, build host), None for what it does not show."""
+    at = text.find("Linux version ")
+    m = _VERSION.match(text, at) if at >= 0 else None
+    if m is None:
+        return None, None
+    named = {_ARCH_OF.get(w, w) for w in _ARCH_WORDS.findall(m[0])}
+    arch = next((a for a in _ARCH_RANK if a in named), None)
+    return arch, f"{int(m['major'])}.{int(m['minor'])}"
+
+
+@dataclass(frozen=True)
+class LogReport:
+    """A decoded log, with the machine it describes and each pfn judged on a machine."""
+
+    arch: str
+    """The arch the log was read as: the one it names, else the session's."""
+    arch_named: bool
+    kver: str | None
+    findings: tuple[Finding, ...]
+    ranges: tuple[tuple[int, int, int], ...]
+    """The log's memory map (see `layout_from_findings`); empty when it has none."""
+    where: str
+    bases: tuple[tuple[str, int], ...]
+    """Layout numbers the log implied: ("vmemmap", base), ("direct map", base)."""
+    against: str
+    """"log" when the pfns were judged on the machine the log describes, else "session"."""
+    judged_arch: str
+    ram: int
+    pmem: int
+    """The arch, RAM and pmem bytes of the machine the pfns were judged on."""
+    verdicts: dict[int, str] = field(default_factory=dict)
+    """pfn -> where it is on that machine ("in RAM, section 32")."""
+    problem: str = ""
+    """Why the log's own machine could not be built, when it has a map but was not used."""
+
+    @property
+    def pfns(self) -> list[int]:
+        return sorted(self.verdicts)
+
+    @property
+    def machine(self) -> str:
+        """The judging machine in a few words: "x86_64 v6.8, 64 GiB RAM, 16 GiB pmem"."""
+        ver = f" v{self.kver}" if self.kver and self.against == "log" else ""
+        return f"{self.judged_arch}{ver}, {self.sizes(', ')}"
+
+    def sizes(self, joint: str) -> str:
+        """"64 GiB RAM" + joint + "16 GiB pmem" (or "no pmem")."""
+        pmem = f"{human_size(self.pmem)} pmem" if self.pmem else "no pmem"
+        return f"{human_size(self.ram)} RAM{joint}{pmem}"
+
+    def against_words(self) -> str:
+        """Which machine the pfns were judged on, and why that one."""
+        if self.against == "log":
+            return f"the machine this log describes ({self.machine}; {self.where})"
+        why = self.problem or "the log has no memory map"
+        return f"the session's machine ({self.machine}): {why}"
+
+    def summary(self) -> str:
+        """One line: which machine the findings are judged against."""
+        return "findings judged against " + self.against_words()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"against": self.against, "machine": self.machine, "arch": self.arch,
+                "arch_named": self.arch_named, "kver": self.kver, "source": self.where,
+                "ranges": [list(r) for r in self.ranges],
+                "bases": dict(self.bases)}
+
+
+def read_log(text: str, arch: str, session: MachineSpec,
+             cancelled: Callable[[], bool] = lambda: False) -> LogReport | None:
+    """Decode ``text`` and judge its pfns: on the machine the log describes when it has
+    a memory map, else on a machine like the session's (built from ``session``, its spec).
+    Pure: touches no session, so a worker thread may run it.  None once ``cancelled()``."""
+    named, kver = version_facts(text)
+    arch = named if named in LOG_ARCH_NAMES else arch
+    cal = calibrate_blocks(blocks_of_text(text), arch)
+    findings: list[Finding] = []
+    for f in decode_blocks(blocks_of_text(text), arch=arch, calibration=cal):
+        findings.append(f)
+        if len(findings) % 256 == 0 and cancelled():
+            return None
+    if cancelled():
+        return None
+    ranges, where = layout_from_findings(findings, text.splitlines() if findings else [])
+    bases = tuple((f.type.replace("_", " "), f.virt) for f in findings
+                  if f.kind == Kind.CALIBRATION and f.virt is not None and f.type)
+    judge, against, problem = None, "session", ""
+    if ranges:
+        try:
+            judge, against = Machine(MachineSpec(arch=arch, e820=ranges)), "log"
+        except EngineError as e:
+            problem = f"the simulator cannot build the log's machine: {e}"
+    if judge is None:
+        judge = Machine(session)
+    pfns = {f.pfn for f in findings if f.pfn is not None}
+    verdicts = {pfn: pfn_verdict(judge, pfn) for pfn in pfns}
+    pm = judge.state.physmap
+    return LogReport(arch, named == arch, kver, tuple(findings), ranges, where, bases, against,
+                     judge.state.arch.name, pm.ram_bytes,
+                     sum(r.size for r in pm.ranges if r.type.is_pmem), verdicts, problem)
+
+
+def pfn_verdict(m: Machine, pfn: int) -> str:
+    """Where ``pfn`` is on ``m``: RAM, pmem, another e820 type or a hole, and its section."""
+    try:
+        p = m.page(pfn)
+    except EngineError:
+        return f"beyond MAX_PHYSMEM_BITS={m.state.arch.max_physmem_bits}"
+    label = p.e820
+    where = ("RAM" if label == "usable" else "pmem" if label.startswith("persistent")
+             else "a hole" if label == "hole" else f"e820 {label}")
+    return f"in {where}, section {p.section_nr}" + ("" if p.pfn_valid else ", no struct page")
+
+
+def describe(report: LogReport) -> list[str]:
+    """What the log says of its machine, in one or two lines; none when it says nothing."""
+    if not (report.ranges or report.kver or report.arch_named or report.bases):
+        return []
+    an = report.arch_named and not report.arch.startswith(("ppc", "riscv"))
+    kernel = f"an {report.arch}" if an else f"a {report.arch}" if report.arch_named else "a"
+    kernel += f" v{report.kver}" if report.kver else ""
+    bases = "".join(f", {name} at {hx(base)}" for name, base in report.bases)
+    if report.against == "log":
+        read_as = "" if report.arch_named else f", read as {report.arch} (the log does not name its arch)"
+        return [f"this log describes {kernel} machine with {report.sizes(' and ')}{bases}",
+                f"findings are judged against it ({report.where}{read_as})"]
+    if report.ranges:
+        return [f"this log describes {kernel} machine{bases}", f"but {report.problem}"]
+    return [f"this log comes from {kernel} kernel{bases}, but shows no memory map"]
+
+
+def decode_result(report: LogReport) -> Result:
+    """The `decode` answer for a read log: which machine, then one line per finding."""
+    findings = report.findings
+    lines = [finding_line(f, report.verdicts.get(f.pfn, "") if f.pfn is not None else "")
+             for f in findings] or ["no page, pfn or memory-map facts found"]
+    if report.verdicts or report.against == "log":
+        lines.insert(0, report.summary())
+    data = []
+    for f in findings:
+        row = f.to_json()
+        if f.pfn is not None:
+            row["verdict"] = report.verdicts[f.pfn]
+        data.append(row)
+    return Result(cmd="decode", ok=True,
+                  data={"findings": data, "pfns": report.pfns, "log": report.to_json()},
+                  lines=lines, parsed={},
+                  echo=f"decode log text ({len(findings)} finding(s), arch {report.arch}, "
+                       f"against the {'log' if report.against == 'log' else 'session'}'s machine)")
+
+
 def run_decode_log(s: Session, text: str) -> Result:
+    """`decode TEXT…`: read-only, the session's machine is only read (its spec)."""
     if not text.strip():
         raise ParseError("decode: give a VALUE, or paste kernel log text after `decode`")
-    arch = s.machine.state.arch.name
-    findings = decode_text(text, arch=arch)
-    lines = [finding_line(f) for f in findings] or ["no page, pfn or memory-map facts found"]
-    with_pfn = sorted({f.pfn for f in findings if f.pfn is not None})
-    return Result(cmd="decode", ok=True,
-                  data={"findings": [f.to_json() for f in findings], "pfns": with_pfn},
-                  lines=lines, parsed={"text": text[:200]},
-                  echo=f"decode log text ({len(findings)} finding(s), arch {arch})")
+    report = read_log(text, s.machine.state.arch.name, s.machine.state.spec)
+    assert report is not None  # never cancelled
+    result = decode_result(report)
+    result.parsed = {"text": text[:200]}
+    return result
 
 
 def layout_from_findings(findings: list[Finding], lines: list[str]
@@ -92,7 +263,7 @@ def run_machine_from_log(s: Session, w: Words) -> Result:
     usage = "machine from-log: usage: machine from-log FILE|- [arch=ARCH]"
     if len(w.args) != 2 or set(w.options) - {"arch"} or w.switches:
         raise ParseError(usage)
-    arch = (w.options.get("arch") or [s.machine.state.arch.name])[0]
+    arch = (w.options.get("arch") or [""])[0]
     if w.args[1] == "-":
         if not w.body or not w.body.strip():
             raise ParseError("machine from-log -: the log goes on the lines after the command "
@@ -107,12 +278,16 @@ def run_machine_from_log(s: Session, w: Words) -> Result:
     text = read_text(path, MAX_LOG_BYTES, "machine from-log")
     result = machine_from_text(s, text, arch, str(path))
     if " " not in str(path.resolve()):  # replayed from anywhere: a lesson's logs/ too
-        result.replay = [f"machine from-log {path.resolve()} arch={arch}"]
+        result.replay = [f"machine from-log {path.resolve()} arch={result.data['arch']}"]
     return result
 
 
 def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
-    """Build the session's machine from a log's memory map."""
+    """Build the session's machine from a log's memory map; with no ``arch``, the one the
+    log names (when the simulator has it), else the session's."""
+    if not arch:
+        named = version_facts(text)[0]
+        arch = named if named in ARCH_NAMES else s.machine.state.arch.name
     lines = text.splitlines()
     findings = decode_text(text, arch=arch)
     ranges, where = layout_from_findings(findings, lines)

@@ -1,14 +1,15 @@
-"""Verbs on the machine itself: `machine`, `info`, `e820`."""
+"""Verbs on the machine itself: `machine`, `info`, `e820`, `cache`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...core.arch import ARCH_NAMES, PAGE_SIZES
+from ...core.cpu_profiles import PROFILES
 from ...core.machine import MachineSpec, State
 from ..parse import ParseError, Words, parse_number, parse_size_at
 from ..registry import Kind, Option, Param, Subject, command, opt
-from ..render import hx, ok, size_text
+from ..render import hx, ok, size_text, to_data
 from ..result import Result
 from ..session import Session
 from .logs import run_machine_from_log
@@ -98,7 +99,7 @@ def machine_data(st: State) -> tuple[dict[str, Any], list[str]]:
         f"cpus {st.rcu.ncpus}",
         f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}",
         f"  RAM {size_text(st.physmap.ram_bytes)} in {st.sparse.nr_present} present sections "
-        f"of {size_text(1 << a.section_size_bits)}",
+        f"of {size_text(1 << a.section_size_bits)} each",
         f"  mem_section roots: {len(st.sparse.roots)} of {a.nr_section_roots} allocated, "
         f"{a.sections_per_root} sections each",
     ]
@@ -130,3 +131,49 @@ def run_e820(s: Session, w: Words) -> Result:
     data = {"ranges": [{"start": r.start, "end": r.end, "type": int(r.type),
                         "label": r.type.label} for r in pm.ranges]}
     return ok("e820", "", data, lines, {})
+
+
+@command(
+    "cache", Subject.MACHINE, "the cache model: CPU profile, cold or warm caches",
+    words="[cold|warm|profile NAME]",
+    help="Loads become modelled time through a CPU profile (cache sizes and latencies, DRAM)\n"
+    "and a cache per path: each struct kmap, struct resource, mem_section root and slot\n"
+    "sits on its own 64-byte line, warmed by use, least recently used evicted first.\n"
+    "`cache cold` evicts everything (as if the kernel did other work in between);\n"
+    "`cache warm` loads every modelled structure once; `cache profile NAME` costs with\n"
+    "another CPU (caches start cold). Profiles: " + ", ".join(PROFILES) + ".",
+    examples=("cache", "cache cold", "cache profile zen2-rome"),
+    params=(Param("ACTION", Kind.WORD, optional=True), Param("NAME", Kind.WORD, optional=True)),
+    mutates=True)
+def run_cache(s: Session, w: Words) -> Result:
+    action = w.args[0] if w.args else "show"
+    if action == "show":
+        if len(w.args) > 1:
+            raise ParseError("cache: `cache` alone shows the model; did you mean cache profile NAME?")
+        r = s.machine.cache_state()
+    elif action == "profile":
+        if len(w.args) != 2:
+            raise ParseError("cache profile: name one of " + ", ".join(PROFILES))
+        r = s.machine.cache("profile", w.args[1])
+    elif action in ("cold", "warm") and len(w.args) == 1:
+        r = s.machine.cache(action)
+    else:
+        raise ParseError(f"cache {' '.join(w.args)}: use cache, cache cold, cache warm or "
+                         "cache profile NAME")
+    data = to_data(r, "profile", "title", "ghz", "dram_ns", "source", "warm_lines", "action")
+    data["levels"] = [{"name": n, "bytes": b, "cycles": c} for n, b, c in r.levels]
+    levels = ", ".join(f"{n} {size_text(b)} {c} cycles" for n, b, c in r.levels)
+    lines = [f"profile {r.profile}: {r.title}, {r.ghz:g} GHz ({r.source})",
+             f"  {levels}, DRAM {r.dram_ns:g} ns; 64-byte lines, LRU, inclusive",
+             "  lines held: " + ", ".join(f"{k} path {v}" for k, v in r.warm_lines.items())]
+    if action == "cold":
+        lines.insert(0, "caches cold: the next load of anything goes to DRAM")
+    elif action == "warm":
+        lines.insert(0, "caches warm: every modelled structure loaded once")
+    elif action == "profile":
+        lines.insert(0, f"costing with {r.profile} from now on (caches cold)")
+    res = ok("cache", "cache" + (f" {' '.join(w.args)}" if w.args else ""), data, lines,
+             {"action": action})
+    if action == "show":
+        res.replay = []  # nothing changed: nothing for save or the journal to redo
+    return res

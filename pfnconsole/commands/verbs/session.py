@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import textwrap
 from pathlib import Path
 
 from ..files import write_file
@@ -99,8 +101,21 @@ def run_load(s: Session, w: Words) -> Result:
          examples=("undo",), mutates=True)
 def run_undo(s: Session, w: Words) -> Result:
     op = s.machine.undo()
-    return ok("undo", "", {"undone": op, "history": s.machine.history_len},
-              [f"undid {op}; {s.machine.history_len} operation(s) remain"], {})
+    left = [name for name, _, _ in s.machine.history()][::-1]  # newest first
+    return ok("undo", "", {"undone": op, "history": len(left), "next": left[:UNDO_SHOWN]},
+              [f"undid {op}; {remaining(left)}"], {})
+
+
+UNDO_SHOWN = 3
+"""`undo` names this many of the operations still to undo."""
+
+
+def remaining(left: list[str]) -> str:
+    """'3 more to undo: kmap, kmap, register' (newest first), or 'nothing more to undo'."""
+    if not left:
+        return "nothing more to undo"
+    names = ", ".join(left[:UNDO_SHOWN]) + (", …" if len(left) > UNDO_SHOWN else "")
+    return f"{len(left)} more to undo: {names}"
 
 
 @command("reset", Subject.SESSION, "rebuild the current machine empty",
@@ -128,16 +143,52 @@ def run_help(s: Session, w: Words) -> Result:
     lines = []
     for subject, cmds in by_subject().items():
         lines.append(str(subject))
-        lines += [f"  {c.synopsis:<44} {c.summary}" for c in cmds]
+        for c in cmds:
+            lines += list_entry(c)
     lines.append("Numbers: 0x100600, 1050112, 4K, 16G, 1T.  `help CMD` for details.")
     from ..registry import COMMANDS
     return ok("help", "", {"commands": list(COMMANDS)}, lines, {})
 
 
+EXAMPLE_SETUP = ("register pmem0 0x440000000 4G", "kmap 0x440600 dev")
+"""What the examples of SET_UP_FIRST need first (`help` shows it before them): the range
+pmem0, mapped at 0xffffc90000600000."""
+SET_UP_FIRST = ("kunmap", "teardown", "explain", "undo")
+"""Commands whose examples act on what earlier commands did."""
+NUMBER_UNIT = re.compile(r"(\d) (?=[KMGTPE]iB\b|s\b|ns\b|bytes\b)")
+"""A number and its unit, which `help` keeps on one line."""
+HELP_WIDTH = 80
+"""`help` fits its lines in an 80-column terminal."""
+SUMMARY_COLUMN = 21
+"""Where the summaries of `help` start; a longer synopsis gets a line of its own."""
+
+
+def wrap(text: str, indent: int, more: int) -> list[str]:
+    """``text`` in lines of at most HELP_WIDTH: ``indent`` spaces first, ``more`` after."""
+    text = NUMBER_UNIT.sub("\\1\u00a0", text)  # keep "4 GiB" on one line
+    return [line.replace("\u00a0", " ") for line in textwrap.wrap(
+        text, HELP_WIDTH, initial_indent=" " * indent, subsequent_indent=" " * more,
+        break_on_hyphens=False, break_long_words=False)] or [""]
+
+
+def list_entry(cmd: Command) -> list[str]:
+    """A command in `help`: synopsis and summary side by side, or the summary below."""
+    summary = wrap(cmd.summary, SUMMARY_COLUMN, SUMMARY_COLUMN)
+    first = f"  {cmd.synopsis}"
+    if len(first) <= SUMMARY_COLUMN - 2:
+        return [first.ljust(SUMMARY_COLUMN) + summary[0].lstrip(), *summary[1:]]
+    return wrap(cmd.synopsis, 2, 6) + summary
+
+
 def help_page(cmd: Command) -> list[str]:
     """`help CMD`: a manual page made from the command's declaration."""
-    lines = ["NAME", f"    {cmd.name} - {cmd.summary}", "", "SYNOPSIS",
-             f"    {cmd.synopsis}", "", "DESCRIPTION"]
-    lines += [f"    {ln}" for ln in cmd.description.splitlines()]
-    return lines + ["", "EXAMPLES (run in order, on a machine with pmem0 registered and "
-                    "mapped)"] + [f"    {e}" for e in cmd.examples]
+    lines = ["NAME", *wrap(f"{cmd.name} - {cmd.summary}", 4, 8), "", "SYNOPSIS",
+             *wrap(cmd.synopsis, 4, 8), "", "DESCRIPTION"]
+    for paragraph in cmd.description.split("\n\n"):
+        lines += wrap(" ".join(paragraph.split()), 4, 4)
+    examples = list(cmd.examples)
+    lines += ["", "EXAMPLES (run in order)"]
+    if cmd.name in SET_UP_FIRST:
+        lines[-1] = "EXAMPLES (run in order; the first two set up pmem0)"
+        examples[:0] = EXAMPLE_SETUP
+    return lines + [f"    {e}" for e in examples]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.sparse import SectionFlags, flag_letters
+from ...core.sweep import COUNTS, sweep
+from ..costs import COSTS, PAGE_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
 from ..explain import explain
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Param, Subject, command
 from ..render import hx, ok, size_text, to_data
 from ..result import Result
 from ..session import Session
-from .kmap_pfn import COSTS, SECTION_COSTS
 
 
 @command("lookup", Subject.VIEWS, "where is this pfn: memmap, list path and section path",
@@ -24,17 +25,19 @@ def run_lookup(s: Session, w: Words) -> Result:
     lc, sc = r.list_cost, r.section_cost
     spr = s.machine.state.arch.sections_per_root
     data = to_data(r, "pfn", "phys", "e820", "pfn_valid", "page", "direct", "list_range",
-                   "section_range", "agree", section="section_nr", list_kva="list_cost.answer",
-                   section_kva="section_cost.answer", **COSTS, **SECTION_COSTS)
+                   "section_range", "agree", "steps", section="section_nr", list_kva="list_cost.answer",
+                   section_kva="section_cost.answer", **COSTS, **SECTION_COSTS, **PAGE_COSTS)
+    data["profile"] = s.machine.state.profile
     data["root"] = r.section.root if r.section else r.section_nr // spr
     lines = [f"phys {hx(r.phys)} ({r.e820}); section {r.section_nr} "
              f"(root {r.section_nr // spr}, idx {r.section_nr % spr})",
              "  memmap: " + (f"pfn_valid, struct page {hx(r.page)}, __va {hx(r.direct)}"
                               if r.pfn_valid else "no struct page (not pfn_valid)"),
-             f"  list path:    {r.list_range or 'no range'} -> {hx(lc.answer)} "
-             f"({lc.steps} nodes, {lc.loads} loads, {lc.ns} ns)",
-             f"  section path: {r.section_range or 'no range'} -> {hx(sc.answer)} "
-             f"({sc.loads} loads, {sc.ns} ns)" + ("" if r.agree else "   DISAGREE")]
+             f"  list path:    {r.list_range or 'no range'} -> {hx(lc.answer)}",
+             f"  section path: {r.section_range or 'no range'} -> {hx(sc.answer)}"
+             + ("" if r.agree else "   DISAGREE")]
+    lines += cost_lines(s.machine.state.profile, lc, sc, *([r.page_cost] if r.page_cost else []))
+    lines.append("  (a lookup leaves the caches as they were)")
     res = ok("lookup", f"lookup pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
     res.source = s.context(r, [st.name for st in r.steps])
     return res
@@ -115,7 +118,7 @@ def run_sections(s: Session, w: Words) -> Result:
     st = s.machine.state
     sp, a = st.sparse, st.arch
     runs: list[dict[str, Any]] = []
-    lines = [f"{sp.nr_present} present sections of {size_text(1 << a.section_size_bits)} "
+    lines = [f"{sp.nr_present} present sections of {size_text(1 << a.section_size_bits)} each "
              f"({sp.era.name} flags, SECTION_MAP_MASK {hx(sp.era.map_mask)}); "
              f"{len(sp.roots)} root(s) allocated"]
     full = (1 << a.subsections_per_section) - 1
@@ -156,3 +159,28 @@ def run_explain(s: Session, w: Words) -> Result:
                          "or page first")
     return ok("explain", f"explain {last.echo or last.cmd}", {"explains": last.cmd},
               explain(last.source), {})
+
+
+@command("sweep", Subject.VIEWS, "kmap cost against the number of ranges, on scratch machines",
+         words="[cold|warm]",
+         help="Build machines with 1, 4, 16, 64 and 256 ranges (x86_64-5level, one section\n"
+         "each) and kmap into the oldest: the list walk visits every node, the section\n"
+         "lookup stays at two loads. Costed with this session's CPU profile; `warm` maps\n"
+         "the page once first, so the figures are a second kmap's. Changes nothing here.",
+         examples=("sweep", "sweep warm"), params=(Param("CACHE", Kind.WORD, optional=True),))
+def run_sweep(s: Session, w: Words) -> Result:
+    mode = w.args[0] if w.args else "cold"
+    if mode not in ("cold", "warm") or len(w.args) > 1:
+        raise ParseError(f"sweep {' '.join(w.args)}: use sweep, sweep cold or sweep warm")
+    rows = sweep(COUNTS, warm=mode == "warm", profile=s.machine.state.profile)
+    data: dict[str, Any] = {"cache": mode, "profile": s.machine.state.profile,
+                            "rows": [to_data(r, "n", "list_steps", "list_loads", "list_model_ns",
+                                             "section_loads", "section_model_ns", "page_loads",
+                                             "page_model_ns", "agree", list_sim_ns="list_ns",
+                                             section_sim_ns="section_ns") for r in rows]}
+    lines = [f"kmap into the oldest of N ranges, {mode} caches ({profile_text(s.machine.state.profile)})",
+             f"{'N':>5} {'list loads':>10} {'list':>9} {'section loads':>13} {'section':>9} {'page':>8}"]
+    lines += [f"{r.n:>5} {r.list_loads:>10} {model_ns_text(r.list_model_ns):>9} "
+              f"{r.section_loads:>13} {model_ns_text(r.section_model_ns):>9} "
+              f"{model_ns_text(r.page_model_ns):>8}" for r in rows]
+    return ok("sweep", f"sweep {mode}", data, lines, {"cache": mode})
