@@ -151,13 +151,14 @@ class Caches:
         recs: list[list[tuple[int, int, int] | None]] = []
         head = _HEAD
         l1_prv = self.levels[0].prv
+        unchanged: list[tuple[int, int, int] | None] = [None] * len(rings)
         l1_hit = self._hits[0]
         for what, addr in trace:
             x = addr // LINE
             if l1_prv.get(x) == head:
                 # already the most recent line of L1, so of every level (they all see the
                 # same loads): a hit that changes nothing
-                recs.append([None] * len(rings))
+                recs.append(unchanged)
                 out.append(Load(what, addr, l1_hit[0], l1_hit[1], l1_hit[1] / ghz))
                 continue
             level, cycles = miss

@@ -113,7 +113,8 @@ def kmap_lines(r: KmapResult, profile: str) -> list[str]:
 def step_lines(steps: tuple[Step, ...]) -> list[str]:
     """One line per node the walk visited: hit or miss, loads, modelled time."""
     return [f"    {st.index}. {st.name:<12} {'hit ' if st.hit else 'miss'}  {st.loads} loads, "
-            f"{model_ns_text(st.model_ns)}" + (f" ({st.misses} missed L1)" if st.misses else "")
+            f"{st.cycles:.0f} cycles = {model_ns_text(st.model_ns)}"
+            + (f" ({st.misses} missed L1)" if st.misses else " (all L1)")
             for st in steps]
 
 
