@@ -300,7 +300,8 @@ def test_every_op_has_its_body():
 
 def test_all_flag_names_is_the_union_of_every_codec_in_a_stable_order():
     names = all_flag_names()
-    assert names == ("sg_chain", "sg_last", "dev", "map", "special", "chain", "end", "dma_bus")
+    # dma_bus / swiotlb are sg->dma_flags words (scatterlist.h v6.2 / v6.5), not page_link bits
+    assert names == ("sg_chain", "sg_last", "dev", "map", "special", "chain", "end", "dma_bus", "swiotlb")
     for abi in ABIS:
         assert set(flag_names(abi)) <= set(names)
     assert flag_names("pfn_t", "4.5") == ("sg_chain", "sg_last", "dev", "map")

@@ -48,7 +48,6 @@ FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCh
         pytest.param(PageLink(), PFN, [], 0xFFFFEA0004018000, id="sg-page"),
         pytest.param(PageLink(), PFN, ["end"], 0xFFFFEA0004018002, id="sg-end"),
         pytest.param(PageLink(), PFN, ["SG_LAST"], 0xFFFFEA0004018002, id="sg-last-alias"),
-        pytest.param(PageLink(), PFN, ["dma_bus"], 0xFFFFEA0004018004, id="sg-dma-bus"),
         pytest.param(PageLink("4.20"), PFN, ["last"], 0xFFFFEA0004018002, id="sg-4.20-last"),
     ],
 )
@@ -90,7 +89,7 @@ def test_pfn_t_flag_bit_values(flag, value):
 def test_flag_enums_match_reference():
     assert [int(f) for f in (V5Flag.SG_CHAIN, V5Flag.SG_LAST, V5Flag.DEV, V5Flag.MAP)] == [1, 2, 4, 8]
     assert int(PfnTFlag.SPECIAL) == 0x0800000000000000
-    assert [int(f) for f in (SgFlag.CHAIN, SgFlag.END, SgFlag.DMA_BUS_ADDRESS)] == [1, 2, 4]
+    assert [int(f) for f in SgFlag] == [1, 2]  # SG_PAGE_LINK_MASK: no third page_link flag
     assert MergedPfnT().flags_mask == 0xFFF0000000000000
     assert V5PfnT().pfn_mask == 0xFFF
 
@@ -138,7 +137,6 @@ def test_trace_notes():
         pytest.param(MergedPfnT(), ["dev", "special"], False, False, True, id="pfn_t-dev-special"),
         pytest.param(MergedPfnT("4.5"), ["dev", "map"], True, True, False, id="pfn_t-4.5-dev-map"),
         pytest.param(PageLink(), [], True, False, False, id="sg-page"),
-        pytest.param(PageLink(), ["end", "dma_bus"], True, False, False, id="sg-end-dma"),
     ],
 )
 def test_semantics(codec, flags, has_page, devmap, special):
@@ -183,7 +181,7 @@ def test_flag_names():
     assert MergedPfnT("4.15").flag_names() == ("sg_chain", "sg_last", "dev", "map")
     assert MergedPfnT("4.16").flag_names() == ("sg_chain", "sg_last", "dev", "map", "special")
     assert PageLink("6.1").flag_names() == ("chain", "end")
-    assert PageLink("6.2").flag_names() == ("chain", "end", "dma_bus")
+    assert PageLink("6.2").flag_names() == ("chain", "end")  # dma_bus is sg->dma_flags
 
 
 def test_flags_accepted_forms():
@@ -239,9 +237,11 @@ def test_codec_for():
                      id="unknown-pfn_t"),
         pytest.param(lambda: PageLink("6.1").encode(1, ["dma_bus"]),
                      ["sg v6.1", "SG_DMA_BUS_ADDRESS", "v6.2", "chain end"], id="dma-6.1"),
+        pytest.param(lambda: PageLink("6.1").encode_dma_flags(["dma_bus"]),
+                     ["sg v6.1", "SG_DMA_BUS_ADDRESS", "v6.2"], id="dma-flags-6.1"),
         pytest.param(lambda: PageLink().encode(1, ["dev"]), ["sg v6.2", "PFN_DEV"], id="dev-sg"),
         pytest.param(lambda: PageLink().encode(1, ["chain", "end"]), ["SG_CHAIN", "SG_END"], id="chain-end"),
-        pytest.param(lambda: PageLink().encode(1, ["chain", "dma_bus"]), ["SG_CHAIN", "SG_DMA_BUS"],
+        pytest.param(lambda: PageLink().encode(1, ["chain", "dma_bus"]), ["SG_DMA_BUS", "dma_flags"],
                      id="chain-dma"),
         pytest.param(lambda: V5PfnT().encode(1, [3]), ["3"], id="non-str-flag"),
         pytest.param(lambda: MergedPfnT("6.17"), ["removed in v6.17", "6.17-rc1"], id="kver-6.17"),
@@ -251,8 +251,9 @@ def test_codec_for():
         pytest.param(lambda: PageLink("2.6.23"), ["2.6.24"], id="sg-kver-old"),
         pytest.param(lambda: V5PfnT(page_shift=11), ["page_shift=11"], id="page-shift"),
         pytest.param(lambda: V5PfnT(max_physmem_bits=65), ["max_physmem_bits=65"], id="mpb"),
-        pytest.param(lambda: PageLink(struct_page_size=60), ["struct_page_size=60"], id="page-size"),
-        pytest.param(lambda: PageLink(vmemmap_base=VMEMMAP_L4 + 4), ["vmemmap_base"], id="vmemmap-align"),
+        # page_link needs only 4-byte pointers (sg_assign_page: BUG_ON(page & SG_PAGE_LINK_MASK))
+        pytest.param(lambda: PageLink(struct_page_size=62), ["struct_page_size=62"], id="page-size"),
+        pytest.param(lambda: PageLink(vmemmap_base=VMEMMAP_L4 + 2), ["vmemmap_base"], id="vmemmap-align"),
         pytest.param(lambda: V5PfnT().decode(-1), ["negative"], id="neg-value"),
         pytest.param(lambda: MergedPfnT().decode(1 << 64), ["64 bits"], id="big-value"),
         pytest.param(lambda: PageLink().decode(1 << 80), ["64 bits"], id="big-value-sg"),
@@ -274,7 +275,7 @@ def test_codec_for():
         pytest.param(lambda: PageLink().decode(0xFFFFEA0004018003), ["SG_CHAIN", "SG_END"], id="sg-chain-end"),
         pytest.param(lambda: PageLink(max_physmem_bits=52).encode((1 << 40) - 1, []), ["64 bits"],
                      id="sg-vmemmap-overflow"),
-        pytest.param(lambda: PageLink().encode_chain(0xFFFF888100000004), ["not aligned"], id="chain-align"),
+        pytest.param(lambda: PageLink().encode_chain(0xFFFF888100000002), ["not aligned"], id="chain-align"),
     ],
 )
 def test_errors(call, needles):
@@ -316,7 +317,7 @@ def codecs(draw):
 
 def _valid_flag_set(codec, names):
     if isinstance(codec, PageLink) and "chain" in names:
-        return not ({"end", "dma_bus"} & set(names))
+        return "end" not in names
     return True
 
 
@@ -340,7 +341,6 @@ def test_roundtrip_encode_decode(args):
     assert isinstance(d, Decoded) and d.abi == codec.name and d.value == value
     decoded_names = {n.lower().removeprefix("pfn_").removeprefix("sg_") for n in d.flags}
     wanted = {n.removeprefix("sg_") for n in names}
-    wanted = {"dma_bus_address" if n == "dma_bus" else n for n in wanted}
     assert decoded_names == wanted
     if isinstance(codec, PageLink) and "chain" in names:
         assert d.pfn is None and d.ptr == codec.pfn_to_page(pfn)

@@ -242,5 +242,7 @@ def page_link_hint(key: str) -> tuple[str, str] | None:
     if key in ("end", "sg_end"):
         return "SG_END", "that is the scatterlist page_link name; here it is sg_last"
     if key in ("dma_bus", "sg_dma_bus", "dma_bus_address", "sg_dma_bus_address"):
-        return "SG_DMA_BUS_ADDRESS", "that is a scatterlist page_link flag, v6.2+"
+        return "SG_DMA_BUS_ADDRESS", "that is a bit of the scatterlist's own dma_flags word, v6.2+"
+    if key in ("swiotlb", "dma_swiotlb", "sg_dma_swiotlb"):
+        return "SG_DMA_SWIOTLB", "that is a bit of the scatterlist's own dma_flags word"
     return None

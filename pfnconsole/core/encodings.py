@@ -4,8 +4,8 @@
   PAGE_SHIFT, flags in the freed low bits (pfn_v5.py; reference §0.2, §0.4, RFC PFN_MAP §0.5).
 * ``pfn_t`` -- the merged ``pfn_t`` (v4.5 .. v6.16, u64 form): the pfn unshifted, flags in the
   top PAGE_SHIFT bits (pfn_t.py; §1.1 - §1.3), plus the ``PFN_FLAGS_TRACE`` rendering (§2.2).
-* ``sg``    -- the scatterlist ``page_link``: a ``struct page *`` with chain/end bits (and, from
-  v6.2, the P2PDMA bus-address bit) in the pointer's alignment bits (page_link.py; §6).
+* ``sg``    -- the scatterlist ``page_link``: a ``struct page *`` with chain/end bits in the
+  pointer's alignment bits, plus (v6.2+) the separate ``sg->dma_flags`` word (page_link.py; §6).
 
 This module picks a codec by abi and kernel version, and names every flag once for the
 front ends.  Everything is 64-bit.  Every codec raises :class:`EngineError` (never anything
@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from .codec import BITS_PER_LONG_LONG, PAGE_SHIFT_MAX, PAGE_SHIFT_MIN, U64_MAX, Abi, Decoded, Field
 from .errors import EngineError
-from .page_link import SG_DMA_BUS_FIRST, SG_PAGE_LINK_FIRST, PageLink, SgFlag
+from .page_link import (
+    SG_DMA_BUS_FIRST,
+    SG_DMA_SWIOTLB_FIRST,
+    SG_PAGE_LINK_FIRST,
+    PageLink,
+    SgDmaFlag,
+    SgFlag,
+    is_dma_flag_word,
+)
 from .pfn_t import (
     FS_DAX_PFN_EVENT_GONE,
     PFN_FLAGS_TRACE_FIRST,
@@ -44,11 +52,13 @@ def codec_for(
     vmemmap_base: int,
     struct_page_size: int,
     rfc_pfn_map: bool = False,
+    arch: str = "x86_64",
 ) -> Codec:
     """The codec for ``abi`` (one of :data:`ABIS`).
 
     ``kver`` None picks the codec's default (pfn_t 4.16, sg 6.2); v5 ignores it.
-    ``rfc_pfn_map`` applies to v5 only; ``vmemmap_base``/``struct_page_size`` to sg only.
+    ``rfc_pfn_map`` applies to v5 only; ``vmemmap_base``/``struct_page_size`` to sg only;
+    ``arch`` to pfn_t only (whether ``pfn_t_devmap`` can be true there).
     """
     key = abi.strip().lower() if isinstance(abi, str) else None
     if key in (Abi.V5, Abi.V5RFC):
@@ -56,8 +66,8 @@ def codec_for(
                       rfc_pfn_map=rfc_pfn_map or key == Abi.V5RFC)
     if key == Abi.PFN_T:
         if kver:
-            return MergedPfnT(kver=kver, page_shift=page_shift, max_physmem_bits=max_physmem_bits)
-        return MergedPfnT(page_shift=page_shift, max_physmem_bits=max_physmem_bits)
+            return MergedPfnT(kver=kver, page_shift=page_shift, max_physmem_bits=max_physmem_bits, arch=arch)
+        return MergedPfnT(page_shift=page_shift, max_physmem_bits=max_physmem_bits, arch=arch)
     if key == Abi.SG:
         if kver:
             return PageLink(kver=kver, page_shift=page_shift, max_physmem_bits=max_physmem_bits,
@@ -77,7 +87,13 @@ def _every_era() -> tuple[Codec, ...]:
     """One codec (default geometry) per abi and per kernel version where its flags change."""
     return (V5PfnT(), V5PfnT(rfc_pfn_map=True),
             MergedPfnT(kver=_ver(PFN_T_FIRST)), MergedPfnT(kver=_ver(PFN_SPECIAL_FIRST)),
-            PageLink(kver=_ver(SG_PAGE_LINK_FIRST)), PageLink(kver=_ver(SG_DMA_BUS_FIRST)))
+            PageLink(kver=_ver(SG_PAGE_LINK_FIRST)), PageLink(kver=_ver(SG_DMA_BUS_FIRST)),
+            PageLink(kver=_ver(SG_DMA_SWIOTLB_FIRST)))
+
+
+def _names(c: Codec) -> tuple[str, ...]:
+    """Flag words ``encode`` takes for a codec: its own, then (sg) the dma_flags ones."""
+    return c.flag_names() + (c.dma_flag_names() if isinstance(c, PageLink) else ())
 
 
 def flag_names(abi: str, kver: str | None = None) -> tuple[str, ...]:
@@ -91,13 +107,13 @@ def flag_names(abi: str, kver: str | None = None) -> tuple[str, ...]:
 def all_flag_names() -> tuple[str, ...]:
     """Every flag name over every abi and kernel version, first seen first (ABIS order,
     then bit order): what a completer offers."""
-    return tuple(dict.fromkeys(n for c in _every_era() for n in c.flag_names()))
+    return tuple(dict.fromkeys(n for c in _every_era() for n in _names(c)))
 
 
 def all_flag_spellings() -> tuple[str, ...]:
     """Every word any codec takes as a flag (names, aliases such as ``last``, and the kernel
     names in lower case such as ``pfn_dev``), first seen first: what a lexer highlights."""
-    return tuple(dict.fromkeys(w for c in _every_era() for w in c.flag_spellings()))
+    return tuple(dict.fromkeys(w for c in _every_era() for w in c.flag_spellings() + _names(c)))
 
 
 __all__ = [
@@ -111,6 +127,7 @@ __all__ = [
     "PFN_T_FIRST",
     "PFN_T_REMOVED",
     "SG_DMA_BUS_FIRST",
+    "SG_DMA_SWIOTLB_FIRST",
     "SG_PAGE_LINK_FIRST",
     "U64_MAX",
     "Abi",
@@ -120,6 +137,7 @@ __all__ = [
     "MergedPfnT",
     "PageLink",
     "PfnTFlag",
+    "SgDmaFlag",
     "SgFlag",
     "V5Flag",
     "V5PfnT",
@@ -127,4 +145,5 @@ __all__ = [
     "all_flag_spellings",
     "codec_for",
     "flag_names",
+    "is_dma_flag_word",
 ]

@@ -405,7 +405,7 @@ class Machine:
         a = self.state.arch
         return codec_for(abi, kver=kver, page_shift=a.page_shift,
                          max_physmem_bits=a.max_physmem_bits, vmemmap_base=a.vmemmap_base,
-                         struct_page_size=a.struct_page_size)
+                         struct_page_size=a.struct_page_size, arch=a.name)
 
     # --- integrity ---------------------------------------------------------------------------
     def check_invariants(self) -> list[str]:

@@ -32,6 +32,12 @@ PFN_T_REMOVED = (6, 17)       # pfn_t removal merged for 6.17-rc1
 PFN_T_DEFAULT_KVER = "4.16"
 """The version a pfn_t codec models when none is given: the first with every flag."""
 PFN_FLAGS_TRACE_FIRST = (4, 11)
+# pfn_t_devmap() is true only under __HAVE_ARCH_PTE_DEVMAP (later CONFIG_ARCH_HAS_PTE_DEVMAP),
+# else it returns false (include/linux/pfn_t.h, kernel-facts.md §1.2).  x86: arch/x86/Kconfig
+# "select ARCH_HAS_PTE_DEVMAP if X86_64" and _PAGE_BIT_DEVMAP in v4.10 .. v6.13 release trees
+# (zone-device-and-page-tables.md §4.4); from v4.5 is ASSUMED (pfn_t_devmap arrived with pfn_t).
+# Other arches (arm64, ppc64 book3s, riscv64) select it from versions NOT checked here.
+PTE_DEVMAP_ARCHES = {"x86_64": PFN_T_FIRST, "x86_64-5level": PFN_T_FIRST}
 PFN_SPECIAL_FIRST = (4, 16)
 FS_DAX_PFN_EVENT_GONE = (6, 16)
 
@@ -63,12 +69,14 @@ class MergedPfnT(CodecBase):
 
     PFN_FLAGS_MASK is the top PAGE_SHIFT bits; flags sit at bits 63..59 (SPECIAL, bit 59,
     from v4.16).  ``pfn_t_has_page`` = PFN_MAP set or PFN_DEV clear; ``pfn_t_devmap`` =
-    DEV and MAP both set; ``pfn_t_special`` = SPECIAL set.  Exists v4.5 .. v6.16.
+    DEV and MAP both set on an arch with pte_devmap (``arch``); ``pfn_t_special`` = SPECIAL set.  Exists v4.5 .. v6.16.
     """
 
     kver: str = PFN_T_DEFAULT_KVER
     page_shift: int = 12
     max_physmem_bits: int = 46
+    arch: str = "x86_64"
+    """Whose pte_devmap decides ``pfn_t_devmap`` (``devmap`` in :meth:`decode`)."""
 
     name: ClassVar[Abi] = Abi.PFN_T
     _v: tuple[int, int, int] = field(init=False, repr=False, compare=False, default=(0, 0, 0))
@@ -86,11 +94,19 @@ class MergedPfnT(CodecBase):
                 " has no pfn_t. The last kernel with it is v6.16"
             )
         check_geometry(self.page_shift, self.max_physmem_bits)
+        if not isinstance(self.arch, str) or not self.arch:
+            raise EngineError(f"arch={self.arch!r} must be an architecture name such as x86_64")
         object.__setattr__(self, "_v", v)
 
     @property
     def label(self) -> str:
         return f"pfn_t {kver_label(self.kver)}"
+
+    @property
+    def has_pte_devmap(self) -> bool | None:
+        """ARCH_HAS_PTE_DEVMAP on ``arch`` at ``kver``: True/False where checked, None if not."""
+        first = PTE_DEVMAP_ARCHES.get(self.arch)
+        return None if first is None else self._v[:2] >= first
 
     @property
     def has_special(self) -> bool:
@@ -179,10 +195,17 @@ class MergedPfnT(CodecBase):
         mapped = bool(v & PfnTFlag.MAP)
         special = self.has_special and bool(v & PfnTFlag.SPECIAL)
         has_page = mapped or not dev
-        devmap = dev and mapped
+        arch_devmap = self.has_pte_devmap
+        devmap = dev and mapped and arch_devmap is True
         notes: list[str] = []
-        if devmap:
-            notes.append("PFN_DEV|PFN_MAP: devmap, ZONE_DEVICE struct pages exist (pfn_t_devmap)")
+        if dev and mapped:
+            notes.append("PFN_DEV|PFN_MAP: ZONE_DEVICE struct pages exist")
+            if devmap:
+                notes.append(f"pfn_t_devmap() is true: {self.arch} has pte_devmap (ARCH_HAS_PTE_DEVMAP)")
+            else:
+                notes.append(f"pfn_t_devmap() is true only where the architecture has pte_devmap"
+                             f" (ARCH_HAS_PTE_DEVMAP); whether {self.arch} has it at"
+                             f" {kver_label(self.kver)} is not checked here, so devmap is not reported")
         elif dev:
             notes.append("PFN_DEV without PFN_MAP: no struct page, pfn_t_to_page() returns NULL")
         elif mapped:

@@ -123,13 +123,56 @@ _MAPPING_LOW_BITS = {1: "PAGE_MAPPING_ANON: anon_vma", 2: "PAGE_MAPPING_MOVABLE:
                      3: "PAGE_MAPPING_KSM: ksm stable node"}
 
 
+# Page types overlay _mapcount, and dump_page prints mapcount: as _mapcount + 1 (0 = unmapped).
+# Before v4.18 a type was one whole _mapcount value (include/linux/page-flags.h, v4.5-v4.17 era):
+# PAGE_BUDDY_MAPCOUNT_VALUE -128, PAGE_BALLOON_MAPCOUNT_VALUE -256, PAGE_KMEMCG_MAPCOUNT_VALUE -512.
+_OLD_TYPES = {-128 + 1: "buddy (a free page in the buddy allocator)", -256 + 1: "balloon",
+              -512 + 1: "kmemcg"}
+# From v4.18 page_type starts at 0xffffffff and a type CLEARS its bit: PAGE_TYPE_BASE 0xf0000000,
+# PAGE_MAPCOUNT_RESERVE -128, PG_buddy 0x80 in every text read (include/linux/page-flags.h: the
+# v4.18 form with balloon 0x100 kmemcg 0x200 table 0x400; later offline 0x100, guard 0x800; later
+# table 0x200 guard 0x400; then hugetlb 0x800 slab 0x1000).  Which release moved which bit is
+# not pinned, so the other bits are named with every meaning they had.
+PAGE_TYPE_BASE = 0xF0000000
+PAGE_MAPCOUNT_RESERVE = -128
+_TYPE_BITS = {0x80: "buddy (a free page in the buddy allocator)", 0x100: "balloon or offline",
+              0x200: "kmemcg or table", 0x400: "table or guard", 0x800: "guard or hugetlb", 0x1000: "slab"}
+
+
+def mapcount_note(v: int, old_format: bool) -> str:
+    """What a printed ``mapcount:`` (``int``, ``_mapcount + 1``) says; "" when unremarkable."""
+    if 0 <= v < 1 << 24:
+        return ""
+    if v >= 1 << 24:
+        return f"mapcount:{v} is implausible: the struct page looks corrupted"
+    page_type = (v - 1) & 0xFFFFFFFF  # the raw _mapcount / page_type word
+    cleared = ~page_type & 0x0FFFFFFF & ~0x7F
+    # a type clears only its own bit: the reserved low bits 0x7f and the base nibble stay set
+    if (page_type & PAGE_TYPE_BASE) == PAGE_TYPE_BASE and page_type & 0x7F == 0x7F \
+            and v - 1 < PAGE_MAPCOUNT_RESERVE and cleared in _TYPE_BITS:
+        return (f"mapcount:{v} is not a map count: _mapcount {page_type:#x} is a page_type"
+                f" (v4.18 and later) with bit {cleared:#x} cleared: {_TYPE_BITS[cleared]}")
+    if v in _OLD_TYPES:
+        era = "a count: line, so" if old_format else "on"
+        return (f"mapcount:{v} is not a map count: _mapcount {v - 1} is the page type value of kernels"
+                f" before v4.18 ({era} such a kernel it marks {_OLD_TYPES[v]}); on later kernels it"
+                " is a _mapcount underflow, a corrupted struct page")
+    return (f"mapcount:{v} is no map count and no page type: _mapcount {v - 1} has underflowed;"
+            " the struct page looks corrupted")
+
+
 def _field_notes(text: str, pos: int) -> list[str]:
     """What the counters and mapping of a dump_page line say beyond their values."""
     notes = []
+    old_format = " count:" in text[pos - 1:] and "refcount:" not in text[pos:]
     for c in _COUNT.finditer(text, pos):
         v = int(c["v"])
-        # _mapcount is stored minus one, so -1 is a normal "unmapped"; below that is not.
-        if (v < 0 and not (c["k"] == "mapcount" and v == -1)) or abs(v) >= 1 << 24:
+        if c["k"] == "mapcount":
+            note = mapcount_note(v, old_format)
+            if note:
+                notes.append(note)
+                break
+        elif v < 0 or v >= 1 << 24:
             notes.append(f"{c['k']}:{v} is implausible: the struct page looks corrupted")
             break
     mm = _MAPPING.search(text, pos)
@@ -139,6 +182,28 @@ def _field_notes(text: str, pos: int) -> list[str]:
         if low and v >> 12:
             notes.append(f"mapping low bits {low} = {_MAPPING_LOW_BITS[low]} at {v & ~3:x}")
     return notes
+
+
+# page_type: as printed.  ~v6.4 .. v6.11: %pGt, "0x<32-bit word>(names)", a type clears its bit.
+# v6.12+: "%x(%s)" of the top byte (4ffca5a96678, one type per page): PGTY_buddy 0xf0 ...
+# PGTY_large_kmalloc 0xf8, PGTY_mapcount_underflow 0xff (include/linux/page-flags.h, kernel-facts.md §3.1).
+_PGTY = {0xF0: "buddy", 0xF1: "offline", 0xF2: "table", 0xF3: "guard", 0xF4: "hugetlb", 0xF5: "slab",
+         0xF6: "zsmalloc", 0xF7: "unaccepted", 0xF8: "large_kmalloc", 0xFF: "mapcount_underflow"}
+
+
+def page_type_note(val: str, name: str) -> str:
+    """What a ``page_type:`` value means (the printed name is kept as the finding's flag)."""
+    v = int(val, 16)
+    if not val.startswith("0x") and v <= 0xFF:
+        what = _PGTY.get(v)
+        if what is None:
+            return f"page_type {val}: top byte {v:#x} names no page type (the kernel prints unknown)"
+        free = ": a free page in the buddy allocator" if what == "buddy" else ""
+        return f"page_type {val}: PGTY_{what} (the top byte of page_type, v6.12 and later){free}"
+    if v == 0xFFFFFFFF:
+        return f"page_type {val}: no page type set"
+    free = "; buddy: a free page in the buddy allocator" if "buddy" in name else ""
+    return f"page_type {val}: a type clears its bit of page_type (starts at 0xffffffff){free}"
 
 
 def _head_finding(ctx: Context, token: str | None, order: int) -> Finding:
@@ -224,7 +289,8 @@ class PageDetail(Format):
             pfn, how = ctx.record_pfn()
             name = m["name"].strip()
             return [ctx.finding(Kind.DUMP_PAGE, pfn=pfn, phys=ctx.phys(pfn), type="page_type",
-                                flags=(name,) if name else (), note=join_notes(f"page_type {m['val']}", how))]
+                                flags=(name,) if name else (),
+                                note=join_notes(page_type_note(m["val"], name), how))]
         m = _REASON.match(text)
         if m:
             ctx.touch()

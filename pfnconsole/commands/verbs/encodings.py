@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.encodings import ABIS, Decoded
+from ...core.encodings import ABIS, Decoded, PageLink, is_dma_flag_word
 from ..parse import ParseError, Words, parse_number
 from ..registry import COMMANDS, Kind, Option, Param, Subject, check_words, command, opt
 from ..render import ok, to_data
@@ -14,6 +14,15 @@ from .kmap_pfn import pfn_and_flags
 from .logs import run_decode_log
 
 ABI_OPTIONS = (Option("abi", Kind.WORD, ABIS), Option("kver", Kind.WORD, meta="X.Y"))
+DECODE_OPTIONS = (*ABI_OPTIONS, Option("dma_flags", Kind.NUMBER, meta="N"))
+
+
+def dma_lines(s: Session, kver: str | None, value: int, data: dict[str, Any]) -> list[str]:
+    """sg->dma_flags (unsigned int, v6.2+) shown as its own field, never as page_link bits."""
+    names, f = (PageLink(kver=kver) if kver else PageLink()).decode_dma_flags(value)
+    data["dma_flags"] = value
+    data["dma_flag_names"] = list(names)
+    return [f"  field  {f.name:<33} {s.num(f.value):<10} {f.meaning}"]
 
 
 def decoded_data(s: Session, d: Decoded) -> dict[str, Any]:
@@ -38,19 +47,25 @@ def field_lines(s: Session, d: Decoded) -> list[str]:
     help="v5: the 2015 __pfn_t (flags in the low PAGE_SHIFT bits); v5rfc adds the same\n"
     "night's RFC PFN_MAP (bit 3). pfn_t: the merged type,\n"
     "flags in the top bits (v4.5 .. v6.16; SPECIAL from v4.16). sg: scatterlist\n"
-    "page_link, a struct page pointer with SG_CHAIN/SG_END in bits 0-1.",
+    "page_link, a struct page pointer with SG_CHAIN/SG_END in bits 0-1; from v6.2 the\n"
+    "flags dma_bus (and swiotlb, taken to start in v6.5) go in sg->dma_flags, its own field.",
     examples=("encode 0x100600 dev abi=v5", "encode 0x100600 dev map abi=pfn_t kver=4.16",
-              "encode 0x100600 end abi=sg"),
+              "encode 0x100600 end abi=sg", "encode 0x100600 end dma_bus abi=sg kver=6.2"),
     params=(Param("PFN", Kind.NUMBER), Param("FLAG", Kind.FLAG, optional=True, variadic=True)),
     options=ABI_OPTIONS)
 def run_encode(s: Session, w: Words) -> Result:
     pfn, flags = pfn_and_flags(w, "encode")
     abi = (opt(w, "abi") or "v5").lower()
     kver = opt(w, "kver")
-    value = s.machine.encode(abi, pfn, flags, kver)
+    dma = [f for f in flags if abi == "sg" and is_dma_flag_word(f)]
+    link = [f for f in flags if f not in dma]
+    dma_value = (PageLink(kver=kver) if kver else PageLink()).encode_dma_flags(dma) if dma else None
+    value = s.machine.encode(abi, pfn, link, kver)
     d = s.machine.decode(abi, value, kver)
     data = {"value": value, "abi": abi, "kver": kver, **decoded_data(s, d)}
     lines = [f"{s.num(value)}  ({abi}{' v' + kver if kver else ''})", *field_lines(s, d)]
+    if dma_value is not None:
+        lines += dma_lines(s, kver, dma_value, data)
     return ok("encode", f"encode pfn={s.num(pfn)} flags={'|'.join(d.flags) or '0'} abi={abi}",
               data, lines, {"pfn": pfn, "flags": flags, "abi": abi, "kver": kver})
 
@@ -64,7 +79,7 @@ def run_encode(s: Session, w: Words) -> Result:
     "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.",
     examples=("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004",
               "decode BUG: Bad page state in process a.out  pfn:7fe84"),
-    params=(Param("VALUE", Kind.NUMBER),), options=ABI_OPTIONS, raw_text=True)
+    params=(Param("VALUE", Kind.NUMBER),), options=DECODE_OPTIONS, raw_text=True)
 def run_decode(s: Session, w: Words) -> Result:
     if not is_value_decode(w):
         return run_decode_log(s, w.raw if w.body is None else (f"{w.raw}\n{w.body}" if w.raw else w.body))
@@ -72,18 +87,24 @@ def run_decode(s: Session, w: Words) -> Result:
     value = parse_number(w.args[0], "VALUE")
     abi = (opt(w, "abi") or "v5").lower()
     kver = opt(w, "kver")
+    dma_text = opt(w, "dma_flags")
+    if dma_text is not None and abi != "sg":
+        raise ParseError("decode: dma_flags= is a scatterlist field; use it with abi=sg")
+    dma_value = parse_number(dma_text, "dma_flags") if dma_text is not None else None
     d = s.machine.decode(abi, value, kver)
     data = {"value": value, "abi": abi, "kver": kver, **decoded_data(s, d)}
     lines = [f"pfn {s.num(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
              f"has_page {d.has_page}" + ("  devmap" if d.devmap else "")
              + ("  special" if d.special else ""), *field_lines(s, d)]
+    if dma_value is not None:
+        lines += dma_lines(s, kver, dma_value, data)
     return ok("decode", f"decode value={s.num(value)} abi={abi}", data, lines,
               {"value": value, "abi": abi, "kver": kver})
 
 
 def is_value_decode(w: Words) -> bool:
     """`decode 0x… [abi=…]` takes a value apart; anything else is pasted log text."""
-    if len(w.args) != 1 or set(w.options) - {"abi", "kver"} or w.body is not None:
+    if len(w.args) != 1 or set(w.options) - {"abi", "kver", "dma_flags"} or w.body is not None:
         return False
     try:
         parse_number(w.args[0])

@@ -46,6 +46,10 @@ def run_register(s: Session, w: Words) -> Result:
               {"name": name, "start": start, "size": size, "base": base}, warnings)
 
 
+KMAP_ABIS = ("v5", "v5rfc")
+"""The __pfn_t kmap_atomic_pfn_t() takes: the v5 patch as posted, or with the RFC's PFN_MAP."""
+
+
 def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
     """``PFN [FLAG...]``: the pfn and the flag words after it."""
     if not w.args:
@@ -55,9 +59,11 @@ def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
 
 @command(
     "kmap", Subject.KMAP_PFN, "kmap_atomic_pfn_t(): map a __pfn_t, list path or page path",
-    words="PFN [dev|map|sg_chain|sg_last ...]", forms=("kmap raw=VALUE",),
+    words="PFN [dev|sg_chain|sg_last ...]", forms=("kmap raw=VALUE", "kmap PFN dev map abi=v5rfc"),
     help="Build a 2015 __pfn_t (pfn << PAGE_SHIFT | flags) or take a raw one, and map it on the\n"
-    "current CPU. rcu_read_lock() is always taken. Without PFN_DEV the page path returns\n"
+    "current CPU. The posted v5 ABI has no PFN_MAP; abi=v5rfc reads bit 3 as the same night's\n"
+    "RFC PFN_MAP (then dev map has a struct page). rcu_read_lock() is always taken.\n"
+    "Without PFN_DEV (or with the RFC's PFN_MAP) the page path returns\n"
     "kmap_atomic(page); with it the RCU list is scanned newest first for a range holding\n"
     "the address. A hit returns base + offset still holding the lock (kunmap releases it);\n"
     "a miss unlocks and returns NULL. Both the list and the section path are costed.",
@@ -65,18 +71,25 @@ def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
               "kmap 0x1000"),
     params=(Param("PFN", Kind.NUMBER, optional=True),
             Param("FLAG", Kind.FLAG, optional=True, variadic=True)),
-    options=(Option("raw", Kind.NUMBER, meta="VALUE"),), mutates=True)
+    options=(Option("raw", Kind.NUMBER, meta="VALUE"), Option("abi", Kind.WORD, KMAP_ABIS)),
+    mutates=True)
 def run_kmap(s: Session, w: Words) -> Result:
     raw = opt(w, "raw")
+    abi = (opt(w, "abi") or "v5").lower()
+    if abi not in KMAP_ABIS:
+        raise ParseError(f"kmap: abi={abi} is not a __pfn_t; use abi=v5 (as posted) or abi=v5rfc")
     if raw is not None:
         if w.args:
             raise ParseError("kmap: give either PFN [FLAG...] or raw=VALUE, not both")
         value = parse_number(raw, "raw")
+        s.machine.decode(abi, value)  # the posted v5 refuses bit 3 (PFN_MAP is the RFC's)
         parsed: dict[str, object] = {"raw": value}
     else:
         pfn, flags = pfn_and_flags(w, "kmap")
-        value = s.machine.encode_v5(pfn, flags)
+        value = s.machine.encode(abi, pfn, flags)  # the posted v5 has no PFN_MAP
         parsed = {"pfn": pfn, "flags": flags}
+    if abi != "v5":
+        parsed["abi"] = abi
     r = s.machine.kmap_atomic_pfn_t(value)
     d = r.decoded
     echo = (f"kmap pfn={s.num(d.pfn)} flags={'|'.join(d.flags) or '0'} -> __pfn_t "
