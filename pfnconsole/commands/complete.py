@@ -13,9 +13,10 @@ from ..core.errors import EngineError
 from .registry import ALIASES, COMMANDS, Command
 from .session import Session
 
-KVERS = ("4.2", "4.5", "4.11", "4.16", "4.20", "5.3", "5.4", "5.11", "5.12", "6.2", "6.9",
-         "6.16")
-"""Versions where a modelled constant changes (kernel-facts.md), offered for kver=."""
+KVERS = ("4.2", "4.5", "4.6", "4.8", "4.11", "4.16", "4.18", "4.20", "5.0", "5.2", "5.3", "5.4",
+         "5.11", "5.12", "5.14", "5.16", "5.18", "6.0", "6.2", "6.5", "6.9", "6.16")
+"""Versions where a modelled constant changes (the era tables of core/ and decode/), offered
+for kver=."""
 
 
 

@@ -165,7 +165,7 @@ def _end_of(r: MemRange) -> int:
     return r.end
 
 
-def ram_end(ram: int, *, low_layout: bool = True) -> int:
+def ram_end(ram: int, *, low_layout: bool = True, base: int = 0) -> int:
     """One past the highest physical byte (``phys_addr_t``) ``ram`` bytes of RAM would
     need in default_physmap(), before its last partial page is dropped.
 
@@ -173,12 +173,15 @@ def ram_end(ram: int, *, low_layout: bool = True) -> int:
     """
     if low_layout and ram > LOW_RAM_SPAN:
         return FOUR_G + ram - LOW_RAM_SPAN
-    return ram
+    return ram if low_layout else base + ram
 
 
 def default_physmap(ram: int = 16 * GiB, pmem: tuple[tuple[int, int], ...] | None = None,
-                    *, low_layout: bool = True) -> PhysMap:
+                    *, low_layout: bool = True, base: int = 0) -> PhysMap:
     """A PC-like map with ``ram`` bytes of usable RAM, then persistent memory.
+
+    Without the PC low layout RAM starts at ``base`` (phys_addr_t), where boards whose
+    DRAM starts at 0x40000000 or 0x80000000 put it.
 
     ``pmem`` is a tuple of ``(start, size)`` carved out the way ``memmap=SIZE!START``
     does (type 12, whatever was there before).  ``None`` means the default: two 4 GiB
@@ -202,7 +205,7 @@ def default_physmap(ram: int = 16 * GiB, pmem: tuple[tuple[int, int], ...] | Non
         size = ram - ram % 4096
         if size <= 0:
             raise EngineError("ram= must be at least one 4K page")
-        entries.append(MemRange(0, size - 1, E820Type.RAM))
+        entries.append(MemRange(base, base + size - 1, E820Type.RAM))
     entries.sort(key=lambda r: r.start)
     top = max(r.end for r in entries) + 1
     if pmem is None:

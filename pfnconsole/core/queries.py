@@ -3,7 +3,7 @@ address, which mapping does a kunmap mean.  ``Machine`` wraps them (and emits ev
 
 from __future__ import annotations
 
-from .arch import U64
+from .arch import U64, RegionKind
 from .errors import EngineError
 from .kmap_pfn import KmapRange, RangeState
 from .physmap import E820Type
@@ -62,30 +62,34 @@ def identify(s: State, addr: int) -> Identity:
             verdict, detail = _verdict(s, addr, r)
             return Identity(addr, AddrKind.DEVICE_MAPPING, dev_phys >> a.page_shift, dev_phys,
                             r.name, r.state, verdict, detail)
-    lo, hi = s.sparse.memmap_bounds() if s.sparse.vmemmap else (0, 0)
-    if lo <= addr < hi:
+    region = a.region_of(addr)
+    where = f"{region.name} [{region.start:#x}-{(region.end - 1) & U64:#x}]"
+    if s.sparse.vmemmap and region.kind is RegionKind.VMEMMAP:
         pfn = s.sparse.page_to_pfn(addr)
         if pfn is not None:
             return Identity(addr, AddrKind.STRUCT_PAGE, pfn, pfn << a.page_shift, None, None,
                             Verdict.NONE, f"struct page of pfn {pfn:#x}"
                             + ("" if s.sparse.pfn_valid(pfn) else " (not pfn_valid)"))
         return Identity(addr, AddrKind.STRUCT_PAGE, None, None, None, None, Verdict.NONE,
-                        f"inside the vmemmap but not at a struct page boundary "
-                        f"(sizeof(struct page) = {a.struct_page_size})")
-    if not s.sparse.vmemmap:
+                        f"inside the vmemmap ({where}) but not at the start of a struct page "
+                        f"of a pfn below MAX_PHYSMEM_BITS (sizeof(struct page) = "
+                        f"{a.struct_page_size})")
+    if not s.sparse.vmemmap and region.kind is RegionKind.DIRECT_MAP:
         pfn = s.sparse.page_to_pfn(addr)
         if pfn is not None:
             return Identity(addr, AddrKind.STRUCT_PAGE, pfn, pfn << a.page_shift, None, None,
                             Verdict.NONE,
                             f"struct page of pfn {pfn:#x} (classic SPARSEMEM mem_map)")
-    phys = a.pa(addr)
-    if phys is not None:
-        e = s.physmap.find(phys)
-        return Identity(addr, AddrKind.DIRECT_MAP, phys >> a.page_shift, phys, None, None,
-                        Verdict.NONE,
-                        f"__va({phys:#x}), {e.type.label if e else 'a hole in e820'}")
-    return Identity(addr, AddrKind.UNKNOWN, None, None, None, None, Verdict.NONE,
-                    "not in the direct map, the memmap or any registered range")
+    if region.kind is RegionKind.DIRECT_MAP:
+        phys = a.pa(addr)
+        if phys is not None:
+            e = s.physmap.find(phys)
+            return Identity(addr, AddrKind.DIRECT_MAP, phys >> a.page_shift, phys, None, None,
+                            Verdict.NONE,
+                            f"__va({phys:#x}), {e.type.label if e else 'a hole in e820'}")
+    # the region kinds and the answer kinds share their names (vmalloc/ioremap, modules, …)
+    kind = AddrKind(region.kind) if region.kind in AddrKind._value2member_map_ else AddrKind.UNKNOWN
+    return Identity(addr, kind, None, None, None, None, Verdict.NONE, f"{region.kind}: {where}")
 
 
 def _verdict(s: State, addr: int, r: KmapRange) -> tuple[Verdict, str]:

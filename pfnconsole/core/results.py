@@ -35,7 +35,14 @@ class AddrKind(StrEnum):
     STRUCT_PAGE = "struct page"
     DIRECT_MAP = "direct map"
     DEVICE_MAPPING = "device mapping"
+    VMALLOC = "vmalloc/ioremap"
+    MODULES = "modules"
+    KERNEL_TEXT = "kernel text"
+    FIXMAP = "fixmap"
+    USER = "user"
+    NON_CANONICAL = "non-canonical"
     UNKNOWN = "unknown"
+    """Inside the layout but not a region the simulator names (KASAN shadow, PCI I/O, holes)."""
 
 
 class Verdict(StrEnum):

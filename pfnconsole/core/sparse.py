@@ -1,6 +1,6 @@
 """SPARSEMEM: the mem_section table and the conversions built on it.
 
-Mirrors include/linux/mmzone.h and mm/sparse.c (kernel-facts.md §4): SPARSEMEM_EXTREME
+Mirrors include/linux/mmzone.h and mm/sparse.c: SPARSEMEM_EXTREME
 roots allocated on demand, ``section_mem_map`` holding the coded mem_map with flag bits in
 its low bits, and ``pfn_to_page`` for SPARSEMEM_VMEMMAP and for classic SPARSEMEM.
 
@@ -45,7 +45,8 @@ FLAG_LETTERS = {
 
 @dataclass(frozen=True)
 class SectionEra:
-    """Which flag bits a kernel has; releases other than 2015 are approximate ([U])."""
+    """Which flag bits a kernel has.  The 2015 bits are from include/linux/mmzone.h
+    @009f77383651; the releases of the later steps (v4.13, v5.3, v5.12, v6.0) are assumed."""
 
     name: str
     flags: SectionFlags
@@ -65,16 +66,22 @@ ERAS = (
     SectionEra("v5.3+ IS_EARLY", F.MARKED_PRESENT | F.HAS_MEM_MAP | F.IS_ONLINE | F.IS_EARLY, 4),
     SectionEra("v5.12+ TAINT_ZONE_DEVICE", F.MARKED_PRESENT | F.HAS_MEM_MAP | F.IS_ONLINE
                | F.IS_EARLY | F.TAINT_ZONE_DEVICE, 5),
+    # enum form (Muchun Song, 2022; v6.0 assumed): SECTION_TAINT_ZONE_DEVICE_BIT only
+    # #ifdef CONFIG_ZONE_DEVICE, so SECTION_MAP_LAST_BIT is 4 without it
+    SectionEra("v6.0+ without CONFIG_ZONE_DEVICE", F.MARKED_PRESENT | F.HAS_MEM_MAP
+               | F.IS_ONLINE | F.IS_EARLY, 4),
 )
 
 
-def section_era(kver: tuple[int, int]) -> SectionEra:
+def section_era(kver: tuple[int, int], zone_device: bool = True) -> SectionEra:
     if kver < (4, 13):
         return ERAS[0]
     if kver < (5, 3):
         return ERAS[1]
     if kver < (5, 12):
         return ERAS[2]
+    if kver >= (6, 0) and not zone_device:
+        return ERAS[4]
     return ERAS[3]
 
 
@@ -125,8 +132,13 @@ class SparseMem:
     def __init__(self, arch: ArchProfile, physmap: PhysMap, *, kver: tuple[int, int],
                  vmemmap: bool = True) -> None:
         self.arch = arch
-        self.era = section_era(kver)
+        self.era = section_era(kver, arch.zone_device)
         self.vmemmap = vmemmap
+        self.memblock_pfn_valid = arch.name == "arm64" and kver < (5, 14)
+        """arm64's own pfn_valid() (arch/arm64/mm/init.c before 16c9afc77660, v5.14): an
+        early section's pfn is valid only if memblock has it (memblock_is_map_memory(),
+        later memblock_is_memory()), so a hole inside a present section is not valid."""
+        self._ram = [(r.start, r.end) for r in physmap.ranges if r.type.is_ram]
         self.runs: list[SectionRun] = []
         """The present sections, sorted and disjoint (separated by absent sections)."""
         self._run_firsts: list[int] = []
@@ -200,10 +212,11 @@ class SparseMem:
         return bool(flags & F.HAS_MEM_MAP)  # before subsections every section is whole
 
     def pfn_valid(self, pfn: int) -> bool:
-        """pfn_valid() without an arch override (recent form).
+        """pfn_valid() (recent generic form, or arm64's own before v5.14).
 
         Rejects pfns whose address does not survive PFN_PHYS/PHYS_PFN, sections beyond
-        NR_MEM_SECTIONS or without a mem_map; an early section is valid throughout.
+        NR_MEM_SECTIONS or without a mem_map; an early section is valid throughout,
+        except on arm64 before v5.14, which also asks memblock.
         """
         if pfn < 0 or pfn >= 1 << (64 - self.arch.page_shift):
             return False
@@ -216,7 +229,13 @@ class SparseMem:
         flags = word & ~self.era.map_mask
         if not flags & F.HAS_MEM_MAP:  # valid_section()
             return False
-        return self._early(nr, SectionFlags(flags & 0x1F))  # subsection maps not modelled
+        if not self._early(nr, SectionFlags(flags & 0x1F)):
+            return False  # subsection maps not modelled
+        if self.memblock_pfn_valid:
+            phys = pfn << self.arch.page_shift
+            i = bisect_right(self._ram, (phys, U64)) - 1
+            return i >= 0 and self._ram[i][0] <= phys <= self._ram[i][1]
+        return True
 
     def pfn_to_page(self, pfn: int) -> int | None:
         """Address of pfn's struct page; None where classic SPARSEMEM has no mem_map."""
@@ -232,9 +251,10 @@ class SparseMem:
         """Inverse of pfn_to_page(); None if ``page`` is not a struct page address."""
         sps = self.arch.struct_page_size
         if self.vmemmap:
-            # the vmemmap of arm64 and riscv64 runs past 2^64 and wraps: unwrap the address
-            base = self.arch.vmemmap_base
-            found = vmemmap_page_to_pfn(base, page if page >= base else page + U64 + 1, sps)
+            lo, hi = self.memmap_bounds()
+            if not lo <= page < hi:
+                return None
+            found = vmemmap_page_to_pfn(self.arch.vmemmap_base, page, sps)
             if found is None or found[1] or found[0] >= self.arch.max_pfn:
                 return None
             return found[0]
@@ -248,9 +268,12 @@ class SparseMem:
         return None
 
     def memmap_bounds(self) -> tuple[int, int]:
-        """[start, end) of the virtual memmap covering MAX_PHYSMEM_BITS (VMEMMAP only)."""
+        """[VMEMMAP_START, end) of the vmemmap region in the arch's layout table, cut to the
+        struct pages MAX_PHYSMEM_BITS needs (VMEMMAP only; never past 2^64)."""
         a = self.arch
-        return a.vmemmap_base, vmemmap_pfn_to_page(a.vmemmap_base, a.max_pfn, a.struct_page_size)
+        region = a.region_of(a.vmemmap_start)
+        need = vmemmap_pfn_to_page(a.vmemmap_base, a.max_pfn, a.struct_page_size)
+        return region.start, min(region.end, need)
 
     # --- building --------------------------------------------------------------------------
     def _build(self, physmap: PhysMap) -> None:
@@ -286,7 +309,7 @@ class SparseMem:
                 mem_map = vmemmap_pfn_to_page(arch.vmemmap_base, self.section_nr_to_pfn(first),
                                               arch.struct_page_size)
             else:
-                mem_map = arch.page_offset + buffer + k * mb
+                mem_map = arch.va(buffer + k * mb)
             word = self.sparse_encode_mem_map(mem_map, first) | flags
             self.runs.append(SectionRun(first, last, word))
             self._run_firsts.append(first)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .arch import DEFAULT_KVER, ArchProfile, arch_profile, parse_kver
+from .arch import DEFAULT_KVER, ArchProfile, arch_memstart_align, arch_profile, parse_kver
 from .cache import Caches
 from .cost import CostPath
 from .cpu_profiles import DEFAULT_PROFILE, PROFILES
 from .errors import EngineError
 from .kmap_pfn import IntervalIndex, KmapList, KmapPath, KmapRange
 from .memmap import MemMap
-from .physmap import GiB, PhysMap, default_physmap, physmap_from_ranges, ram_end
+from .physmap import E820Type, GiB, PhysMap, default_physmap, physmap_from_ranges, ram_end
 from .rcu import Rcu
 from .section_table import SectionTable
 from .sparse import SparseMem
@@ -47,6 +47,12 @@ class MachineSpec:
     ram= and pmem=."""
     origin: str = ""
     """Where the layout came from, for display (e.g. 'boot.log lines 3-17')."""
+    phys_offset: int | None = None
+    """arm64 PHYS_OFFSET / riscv64 phys_ram_base (bytes); None: from the memory map."""
+    page_ext: bool = False
+    """CONFIG_PAGE_EXTENSION (Kconfig default n; PAGE_OWNER and friends select it)."""
+    zone_device: bool = True
+    """CONFIG_ZONE_DEVICE (needed for pmem with struct pages; Kconfig default n)."""
 
 
 @dataclass(slots=True)
@@ -151,6 +157,21 @@ def fresh_caches(profile: str) -> dict[CostPath, Caches]:
     return {path: Caches(PROFILES[profile]) for path in CostPath}
 
 
+def _derived_phys_offset(spec: MachineSpec, kver: tuple[int, int]) -> int:
+    """PHYS_OFFSET from the memory map: arm64 memstart_addr = round_down(start of DRAM,
+    ARM64_MEMSTART_ALIGN) (arch/arm64/mm/init.c arm64_memblock_init()); riscv64
+    phys_ram_base = memblock_start_of_DRAM() & PMD_MASK (arch/riscv/mm/init.c)."""
+    if spec.e820 is None or spec.arch not in ("arm64", "riscv64"):
+        return 0
+    ram = [start for start, _end, t in spec.e820 if t == E820Type.RAM]
+    if not ram:
+        return 0
+    if spec.arch == "riscv64":
+        return min(ram) & ~((2 << 20) - 1)
+    align = arch_memstart_align(spec.page_shift or 12, kver)
+    return min(ram) // align * align
+
+
 def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
     """A freshly booted machine for ``spec``; EngineError for a spec that cannot be built."""
     try:
@@ -160,8 +181,12 @@ def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
     if not 1 <= spec.cpus <= 64:
         raise EngineError(f"cpus={spec.cpus}: the model has 1 to 64 CPUs")
     kver = parse_kver(spec.kver) if spec.kver else DEFAULT_KVER
+    phys_offset = spec.phys_offset
+    if phys_offset is None:
+        phys_offset = _derived_phys_offset(spec, kver)
     arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
-                        struct_page_size=spec.struct_page)
+                        struct_page_size=spec.struct_page, phys_offset=phys_offset,
+                        page_ext=spec.page_ext, zone_device=spec.zone_device)
     limit = 1 << arch.max_physmem_bits
     hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
     beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "
@@ -172,7 +197,7 @@ def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
         # refuse before building: RAM is rounded down to pages, which would hide a last
         # partial page beyond the limit
         low_layout = spec.arch.startswith("x86_64")
-        need = ram_end(spec.ram, low_layout=low_layout)
+        need = ram_end(spec.ram, low_layout=low_layout, base=arch.phys_offset)
         if need > limit:
             raise EngineError(f"ram={spec.ram:#x} needs physical memory up to {need - 1:#x}, "
                               + beyond)
@@ -180,9 +205,14 @@ def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
             if size > 0 and start + size > limit:  # carve() words the other refusals
                 raise EngineError(f"pmem={size:#x}@{start:#x} ends at {start + size - 1:#x}, "
                                   + beyond)
-        physmap = default_physmap(spec.ram, spec.pmem, low_layout=low_layout)
+        physmap = default_physmap(spec.ram, spec.pmem, low_layout=low_layout,
+                                  base=arch.phys_offset)
     if physmap.top > limit:
         raise EngineError(f"the memory map reaches {physmap.top - 1:#x}, " + beyond)
+    low = min((r.start for r in physmap.ranges if r.type.is_ram), default=arch.phys_offset)
+    if low < arch.phys_offset:
+        raise EngineError(f"RAM at {low:#x} lies below phys_offset={arch.phys_offset:#x}: "
+                          "the linear map starts at the lowest RAM")
     sparse = SparseMem(arch, physmap, kver=kver, vmemmap=memmodel is MemModel.VMEMMAP)
     return State(spec=spec, arch=arch, kver=kver, physmap=physmap, sparse=sparse,
                  memmap=MemMap(), kmap=KmapList([]), ranges={}, table=SectionTable(arch),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.arch import arch_layout
+from ..core.arch import Region, RegionKind, arch_layout
 from ..core.memmap import vmemmap_page_to_pfn
 from ..core.units import hx
 from .model import Calibration
@@ -33,6 +33,12 @@ class Layout:
     is_x86: bool = False
     vmemmap_regions: tuple[tuple[int, int], ...] = ()
     """Where the arch's vmemmap has lived across releases (see `maybe_vmemmap`)."""
+    regions: tuple[Region, ...] = ()
+    """The arch's layout table, the one `identify` reads (empty for the 32-bit arches)."""
+
+    def region_kind(self, va: int) -> RegionKind | None:
+        """Which row of the layout table holds ``va`` (None without a table or in a hole)."""
+        return next((r.kind for r in self.regions if va in r), None)
 
     @property
     def page_size(self) -> int:
@@ -110,4 +116,5 @@ def make_layout(arch: str, calibration: Calibration | None) -> Layout:
         direct_map_bytes=1 << min(d.direct_map_bits, d.max_physmem_bits),
         is_x86=d.x86,
         vmemmap_regions=d.vmemmap_regions,
+        regions=d.regions,
     )

@@ -18,23 +18,31 @@ from .logs import run_machine_from_log
 @command(
     "machine", Subject.MACHINE, "build a machine (arch, RAM, pmem, kernel version)",
     words="[ARCH] [ram=SIZE] [pmem=SIZE@START|none ...] [kver=X.Y] [page=4K|16K|64K] "
-          "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N]",
+          "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N] [phys_offset=ADDR] "
+          "[page_ext=0|1] [zone_device=0|1]",
     forms=("machine from-log FILE|- [arch=A]",),
     help="Replace the machine with a new one. ARCH is one of " + ", ".join(ARCH_NAMES) + ".\n"
     "ram= is usable RAM (x86 adds the usual holes below 4 GiB); pmem= carves persistent\n"
     "memory like memmap=SIZE!START (e820 type 12); without it two 4 GiB type-7 ranges\n"
     "follow RAM. kver= picks era-dependent constants (direct-map base, section flags,\n"
     "arm64 SECTION_SIZE_BITS). No per-page state is allocated, so 64 TiB is cheap.\n"
+    "phys_offset= is where RAM starts on arm64 (PHYS_OFFSET) or riscv64 (phys_ram_base),\n"
+    "e.g. 0x40000000 or 0x80000000; from a boot log it is taken from the memory map.\n"
+    "page_ext=1 is CONFIG_PAGE_EXTENSION (32-byte struct mem_section, off by default as\n"
+    "in Kconfig); zone_device=0 drops CONFIG_ZONE_DEVICE (on by default, as pmem needs).\n"
     "`machine from-log FILE` builds the machine from a boot log's e820/`user:` map (or\n"
     "its memory node ranges), persistent-memory ranges included; `machine from-log -`\n"
     "reads the log from the lines pasted after it.",
     examples=("machine x86_64", "machine x86_64-5level ram=64T pmem=4G@0x500000000",
-              "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse"),
+              "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse",
+              "machine arm64 kver=5.10 phys_offset=0x40000000", "machine x86_64 page_ext=1"),
     params=(Param("ARCH", Kind.ARCH, optional=True), Param("FILE", Kind.WORD, optional=True)),
     options=(Option("arch", Kind.WORD), Option("ram", Kind.NUMBER),
              Option("pmem", Kind.SIZE_AT, repeat=True), Option("kver", Kind.WORD),
              Option("page", Kind.WORD, tuple(PAGE_SIZES)), Option("struct_page", Kind.NUMBER),
-             Option("memmodel", Kind.WORD, ("vmemmap", "sparse")), Option("cpus", Kind.NUMBER)),
+             Option("memmodel", Kind.WORD, ("vmemmap", "sparse")), Option("cpus", Kind.NUMBER),
+             Option("phys_offset", Kind.NUMBER), Option("page_ext", Kind.WORD, ("0", "1")),
+             Option("zone_device", Kind.WORD, ("0", "1"))),
     mutates=True, raw_text=True)
 def run_machine(s: Session, w: Words) -> Result:
     if w.args and w.args[0].lower() == "from-log":
@@ -70,11 +78,18 @@ def run_machine(s: Session, w: Words) -> Result:
         kw["memmodel"] = parsed["memmodel"] = v.lower()
     if (v := opt(w, "cpus")) is not None:
         kw["cpus"] = parsed["cpus"] = parse_number(v, "cpus")
+    if (v := opt(w, "phys_offset")) is not None:
+        kw["phys_offset"] = parsed["phys_offset"] = parse_number(v, "phys_offset")
+    for name in ("page_ext", "zone_device"):
+        if (v := opt(w, name)) is not None:
+            if v not in ("0", "1"):
+                raise ParseError(f"machine: {name}={v!r}: use {name}=0 or {name}=1")
+            kw[name] = v == "1"
+            parsed[name] = int(v)
     st = s.machine.machine(MachineSpec(**kw))
     data, lines = machine_data(st)
     echo = "machine " + " ".join(f"{k}={v}" for k, v in parsed.items() if k != "arch")
-    return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed,
-              [n for n in st.arch.notes if "by hand" in n])
+    return ok("machine", f"machine {arch} " + echo[8:], data, lines, parsed)
 
 
 def machine_data(st: State) -> tuple[dict[str, Any], list[str]]:
@@ -84,9 +99,12 @@ def machine_data(st: State) -> tuple[dict[str, Any], list[str]]:
     data = {
         "arch": a.name, "kver": kver,
         **{k: getattr(a, k) for k in ("page_shift", "section_size_bits", "max_physmem_bits",
-                                      "page_offset", "vmemmap_base", "struct_page_size",
-                                      "sections_per_root", "nr_mem_sections",
-                                      "nr_section_roots")},
+                                      "page_offset", "vmemmap_base", "vmemmap_start",
+                                      "vmalloc_base", "phys_offset", "struct_page_size",
+                                      "mem_section_size", "sections_per_root",
+                                      "nr_mem_sections", "nr_section_roots")},
+        "page_ext": int(a.page_ext), "zone_device": int(a.zone_device),
+        "assumes": list(a.notes),
         "ram_bytes": st.physmap.ram_bytes, "sections_present": st.sparse.nr_present,
         "roots_allocated": len(st.sparse.roots), "memmodel": st.spec.memmodel,
         "cpus": st.rcu.ncpus,
@@ -97,16 +115,19 @@ def machine_data(st: State) -> tuple[dict[str, Any], list[str]]:
         f"{a.section_size_bits}, MAX_PHYSMEM_BITS {a.max_physmem_bits}",
         f"  sizeof(struct page) {a.struct_page_size}, memmodel {st.spec.memmodel}, "
         f"cpus {st.rcu.ncpus}",
-        f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}",
+        f"  direct map {hx(a.page_offset)}  vmemmap {hx(a.vmemmap_base)}  vmalloc "
+        f"{hx(a.vmalloc_base)}" + (f"  PHYS_OFFSET {hx(a.phys_offset)}" if a.phys_offset else ""),
         f"  RAM {size_text(st.physmap.ram_bytes)} in {st.sparse.nr_present} present sections "
         f"of {size_text(1 << a.section_size_bits)} each",
         f"  mem_section roots: {len(st.sparse.roots)} of {a.nr_section_roots} allocated, "
-        f"{a.sections_per_root} sections each",
+        f"{a.sections_per_root} sections each"
+        + (" (32-byte mem_section: CONFIG_PAGE_EXTENSION)" if a.page_ext else ""),
     ]
     for r in st.physmap.ranges:
         if r.type.is_pmem:
             lines.append(f"  pmem [{hx(r.start)}-{hx(r.end)}] {size_text(r.size)} "
                          f"{r.type.label}: no struct pages")
+    lines += [f"  assumed: {n}" for n in a.notes]
     return data, lines
 
 

@@ -71,14 +71,20 @@ def run_page(s: Session, w: Words) -> Result:
 
 @command("identify", Subject.VIEWS, "what a kernel virtual address points at",
          help="Direct map, struct page in the memmap, or a device mapping; for a device mapping\n"
-         "also whether this CPU's access is protected, racy or a use-after-free.",
+         "also whether this CPU's access is protected, racy or a use-after-free. Any other\n"
+         "address is named by the arch's layout: vmalloc/ioremap, modules, kernel text,\n"
+         "fixmap, user, non-canonical (`region` in --json).",
          examples=("identify 0xffffea0004018000", "identify 0xffff888100600000"),
          params=(Param("ADDR", Kind.ADDR),))
 def run_identify(s: Session, w: Words) -> Result:
     addr = parse_number(w.args[0], "ADDR")
     r = s.machine.identify(addr)
+    region = s.machine.state.arch.region_of(addr)
     data = to_data(r, "addr", "kind", "pfn", "phys", "range", "range_state", "verdict")
-    lines = [f"{hx(addr)}: {r.kind}" + (f" ({r.range}, {r.range_state})" if r.range else ""),
+    data["region"] = str(region.kind)
+    data["region_name"] = region.name
+    kind = region.kind if r.kind == "unknown" else r.kind
+    lines = [f"{hx(addr)}: {kind}" + (f" ({r.range}, {r.range_state})" if r.range else ""),
              f"  {r.detail}"]
     if r.pfn is not None:
         lines.append(f"  pfn {s.num(r.pfn)}, phys {hx(r.phys)}")
