@@ -15,17 +15,8 @@ from __future__ import annotations
 from .base import Format
 from .boot import E820, Cmdline, MemSize, ReservedMem, VmLayout, Xen, Zones
 from .devices import Pmem, Resources
-from .pages import (
-    Apei,
-    BadPage,
-    DumpPage,
-    HeadLine,
-    Hwpoison,
-    MachineCheck,
-    MemoryFailure,
-    PageDetail,
-    RawWords,
-)
+from .failures import Apei, Hwpoison, MachineCheck, MemoryFailure
+from .pages import BadPage, DumpPage, HeadLine, PageDetail, RawWords
 from .tables import BadPageMap, PageFault, PageWalk
 from .traces import FsDax, Kmem
 

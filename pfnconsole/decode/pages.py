@@ -1,11 +1,9 @@
-"""Reports about one page: bad_page(), dump_page(), memory failure, machine checks.
+"""Reports about one page: bad_page() and dump_page() (failing memory: failures.py).
 
 Patterns follow the kernel's own format strings: mm/page_alloc.c bad_page()
 ("BUG: Bad page state in process %s  pfn:%05lx"), every era of mm/debug.c __dump_page()
 (page:%p / %px / hashed / absent pointer, count: or refcount:, pfn: since v5.9, the head:
-line, flags with %pGp names, page_type, raw: and head: hex dumps, "page dumped because:"),
-mm/memory-failure.c (the "Memory failure: %#lx: " prefix and its older "MCE %#lx: "),
-madvise hwpoison injection, x86 mce / EDAC records and APEI GHES records.
+line, flags with %pGp names, page_type, raw: and head: hex dumps, "page dumped because:").
 """
 
 from __future__ import annotations
@@ -346,108 +344,3 @@ class RawWords(Format):
                     note=f"{m['tag']} word {word} is compound_head|1: head struct page {head:x}, "
                          f"pfn from the pointer: {layout.vmemmap_how()}"))
         return out
-
-
-_MF = re.compile(r"\b(?:Memory failure|MCE|memory_failure_event: pfn|[Ss]oft[ _]offline):? "
-                 r"(?P<pfn>0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16}):(?: (?P<msg>.{0,200}))?")
-_RESULT = re.compile(r"\brecovery(?: action for (?P<what>[^:]{1,64}))?: (?P<res>Ignored|Failed|Delayed|Recovered)\b")
-
-
-class MemoryFailure(Format):
-    name = "memory_failure"
-    anchors = ("Memory failure", "MCE ", "memory_failure_event", "oft offline", "oft_offline")
-
-    def match(self, text: str, ctx: Context) -> list[Finding] | None:
-        m = _MF.search(text)
-        if not m:
-            return None
-        pfn = h(m["pfn"])
-        msg = (m["msg"] or "").strip()
-        r = _RESULT.search(msg)
-        if r:
-            what = r["what"] or msg[: r.start()].strip()
-            kind_note = f"recovery action for {what}" if what else "recovery action"
-            typ = r["res"]
-        else:
-            typ, kind_note = msg.rstrip(".")[:120] or None, ""
-        if "ffline" in m.group(0)[:24]:
-            kind_note = join_notes("soft offline", kind_note)
-        return [ctx.finding(Kind.MEMORY_FAILURE, pfn=pfn, phys=ctx.phys(pfn), type=typ, note=kind_note)]
-
-
-_INJECT = re.compile(
-    r"\b(?P<verb>Injecting memory failure (?:for|at)|Soft offlining) (?:pfn|page) (?P<pfn>0x[0-9a-fA-F]{1,16})"
-    r"(?: at (?:process virtual address )?(?P<va>0x[0-9a-fA-F]{1,16}))?"
-)
-_UNPOISON = re.compile(r"\bSoftware-unpoisoned (?:free )?page (?P<pfn>0x[0-9a-fA-F]{1,16})")
-
-
-class Hwpoison(Format):
-    name = "hwpoison_inject"
-    anchors = ("Injecting memory failure", "Soft offlining", "unpoisoned")
-
-    def match(self, text: str, ctx: Context) -> list[Finding] | None:
-        m = _INJECT.search(text)
-        if m:
-            pfn = h(m["pfn"])
-            va = h(m["va"]) if m["va"] else None
-            typ = "soft_offline" if m["verb"].startswith("Soft") else "inject"
-            return [ctx.finding(Kind.HWPOISON_INJECT, pfn=pfn, phys=ctx.phys(pfn), virt=va, type=typ,
-                                note="user virtual address" if va is not None else "")]
-        m = _UNPOISON.search(text)
-        if m:
-            pfn = h(m["pfn"])
-            return [ctx.finding(Kind.HWPOISON_INJECT, pfn=pfn, phys=ctx.phys(pfn), type="unpoison")]
-        return None
-
-
-_MCE_ADDR = re.compile(r"(?<![\w-])ADDR (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})(?![\w])")
-_MCE_USER = re.compile(r"Uncorrected hardware memory error in (?P<where>[\w-]{1,32}) "
-                       r"at (?:0x)?(?P<addr>[0-9a-fA-F]{1,16})\b")
-_EDAC_PAGE = re.compile(r"\bpage:0x(?P<page>[0-9a-fA-F]{1,16}) offset:0x(?P<off>[0-9a-fA-F]{1,16})")
-_EDAC_KIND = re.compile(r"\b\d{1,10} (?P<k>CE|UE)\b")
-
-
-class MachineCheck(Format):
-    name = "mce"
-    anchors = ("ADDR ", "Uncorrected hardware memory error", "offset:0x")
-
-    def match(self, text: str, ctx: Context) -> list[Finding] | None:
-        out = []
-        shift = ctx.layout.page_shift
-        m = _MCE_ADDR.search(text)
-        if m:
-            addr = h(m["addr"])
-            src = "EDAC" if "EDAC" in text else "mce"
-            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type="ADDR",
-                                   note=f"{src}: physical address from the MCi_ADDR register"))
-        m = _MCE_USER.search(text)
-        if m:
-            addr = h(m["addr"])
-            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type=m["where"],
-                                   note="physical address of the uncorrected error"))
-        m = _EDAC_PAGE.search(text)
-        if m:
-            page, off = h(m["page"]), h(m["off"])
-            k = _EDAC_KIND.search(text)
-            out.append(ctx.finding(Kind.MCE, pfn=page, phys=(page << shift) + off,
-                                   type=f"EDAC {k['k']}" if k else "EDAC",
-                                   note="EDAC page frame and offset"))
-        return out or None
-
-
-_APEI = re.compile(r"\bphysical(?:_address| fault address| addr(?:ess)?): (?P<addr>0x[0-9a-fA-F]{1,16})\b")
-
-
-class Apei(Format):
-    name = "apei"
-    anchors = ("physical",)
-
-    def match(self, text: str, ctx: Context) -> list[Finding] | None:
-        m = _APEI.search(text)
-        if not m:
-            return None
-        addr = h(m["addr"])
-        return [ctx.finding(Kind.APEI, pfn=addr >> ctx.layout.page_shift, phys=addr,
-                            type="GHES" if "Hardware Error" in text or "GHES" in text else None,
-                            note="firmware-reported physical address")]
