@@ -94,7 +94,7 @@ def run_decode(s: Session, w: Words) -> Result:
     d = s.machine.decode(abi, value, kver)
     data = {"value": value, "abi": abi, "kver": kver, **decoded_data(s, d)}
     lines = [f"pfn {s.num(d.pfn)}  flags {'|'.join(d.flags) or '(none)'}  "
-             f"has_page {d.has_page}" + ("  devmap" if d.devmap else "")
+             + ("has a struct page" if d.has_page else "no struct page") + ("  devmap" if d.devmap else "")
              + ("  special" if d.special else ""), *field_lines(s, d)]
     if dma_value is not None:
         lines += dma_lines(s, kver, dma_value, data)
