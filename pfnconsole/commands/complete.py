@@ -71,8 +71,10 @@ def _option_values(cmd: Command, key: str) -> list[tuple[str, str]]:
     if opt is None:
         return []
     if key == "abi":
-        return [("v5", "2015 __pfn_t"), ("v5rfc", "__pfn_t + the RFC's PFN_MAP"),
-                ("pfn_t", "merged v4.5-v6.16"), ("sg", "page_link")]
+        known = [("v5", "2015 __pfn_t"), ("v5rfc", "__pfn_t + the RFC's PFN_MAP"),
+                 ("pfn_t", "merged v4.5-v6.16"), ("sg", "page_link"),
+                 ("page_flags", "page->flags by version")]
+        return [(v, why) for v, why in known if v in opt.choices]
     if key == "kver":
         return [(v, "kernel version") for v in KVERS]
     if key == "page":

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from .codec import BITS_PER_LONG_LONG, PAGE_SHIFT_MAX, PAGE_SHIFT_MIN, U64_MAX, Abi, Decoded, Field
 from .errors import EngineError
+from .page_flags_decode import PageFlags, make_config
+from .page_flags_decode import decode as _decode_page_flags
 from .page_link import (
     SG_DMA_BUS_FIRST,
     SG_DMA_SWIOTLB_FIRST,
@@ -39,6 +41,19 @@ from .pfn_t import (
 from .pfn_v5 import V5Flag, V5PfnT
 
 ABIS: tuple[str, ...] = tuple(a.value for a in Abi)
+
+#: ``page->flags`` (page_flags.py) decodes but does not encode a pfn; ``flags`` is its alias.
+PAGE_FLAGS_ABIS: tuple[str, ...] = ("page_flags", "flags")
+#: What ``decode VALUE abi=`` takes: the pfn codecs and page->flags.
+DECODE_ABIS: tuple[str, ...] = ABIS + PAGE_FLAGS_ABIS
+
+
+def decode_page_flags(value: int, *, kver: str | None = None, arch: str | None = None,
+                      **options: str | None) -> PageFlags:
+    """Split a 64-bit ``page->flags`` word for ``kver``/``arch`` and the configuration
+    ``options`` (nodes_shift, nr_cpus, zone_device, memmodel, numa_balancing, kasan, lru_gen);
+    every value not given is a distribution kernel's and is listed in ``assumed``."""
+    return _decode_page_flags(value, make_config(kver, arch, **options))
 
 Codec = V5PfnT | MergedPfnT | PageLink
 
@@ -119,7 +134,9 @@ def all_flag_spellings() -> tuple[str, ...]:
 __all__ = [
     "ABIS",
     "BITS_PER_LONG_LONG",
+    "DECODE_ABIS",
     "FS_DAX_PFN_EVENT_GONE",
+    "PAGE_FLAGS_ABIS",
     "PAGE_SHIFT_MAX",
     "PAGE_SHIFT_MIN",
     "PFN_FLAGS_TRACE_FIRST",
@@ -135,6 +152,7 @@ __all__ = [
     "Decoded",
     "Field",
     "MergedPfnT",
+    "PageFlags",
     "PageLink",
     "PfnTFlag",
     "SgDmaFlag",
@@ -144,6 +162,7 @@ __all__ = [
     "all_flag_names",
     "all_flag_spellings",
     "codec_for",
+    "decode_page_flags",
     "flag_names",
     "is_dma_flag_word",
 ]

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.encodings import ABIS, Decoded, PageLink, is_dma_flag_word
+from ...core.encodings import (
+    ABIS,
+    DECODE_ABIS,
+    PAGE_FLAGS_ABIS,
+    Decoded,
+    PageFlags,
+    PageLink,
+    decode_page_flags,
+    is_dma_flag_word,
+)
+from ...core.page_flags_decode import FIELD_MEANING
 from ..parse import ParseError, Words, parse_number
 from ..registry import COMMANDS, Kind, Option, Param, Subject, check_words, command, opt
 from ..render import ok, to_data
@@ -14,7 +24,16 @@ from .kmap_pfn import pfn_and_flags
 from .logs import run_decode_log
 
 ABI_OPTIONS = (Option("abi", Kind.WORD, ABIS), Option("kver", Kind.WORD, meta="X.Y"))
-DECODE_OPTIONS = (*ABI_OPTIONS, Option("dma_flags", Kind.NUMBER, meta="N"))
+#: page->flags configuration options (abi=page_flags only).
+PAGE_FLAGS_OPTIONS = (
+    Option("arch", Kind.WORD, ("x86_64", "arm64")), Option("nodes_shift", Kind.NUMBER, meta="0..10"),
+    Option("nr_cpus", Kind.NUMBER, meta="N"), Option("zone_device", Kind.WORD, ("y", "n")),
+    Option("memmodel", Kind.WORD, ("vmemmap", "sparse")),
+    Option("numa_balancing", Kind.WORD, ("y", "n")), Option("kasan", Kind.WORD, ("none", "sw", "hw")),
+    Option("lru_gen", Kind.WORD, ("y", "n")))
+DECODE_OPTIONS = (Option("abi", Kind.WORD, DECODE_ABIS), Option("kver", Kind.WORD, meta="X.Y"),
+                  Option("dma_flags", Kind.NUMBER, meta="N"), *PAGE_FLAGS_OPTIONS)
+PAGE_FLAGS_KEYS = frozenset(o.key for o in PAGE_FLAGS_OPTIONS)
 
 
 def dma_lines(s: Session, kver: str | None, value: int, data: dict[str, Any]) -> list[str]:
@@ -76,8 +95,13 @@ def run_encode(s: Session, w: Words) -> Result:
     help="With one number: the pfn, the flags and what they mean, with every bit field of\n"
     "the layout. With anything else: the text is read as kernel log lines (dump_page,\n"
     "Bad page state, Memory failure, fs_dax traces, e820 maps, page faults …) and each\n"
-    "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.",
+    "fact found is listed with its pfn. `pfnconsole decode FILE` does whole logs.\n"
+    "abi=page_flags (or flags) splits a page->flags word into section, node, zone,\n"
+    "last_cpupid, KASAN tag and MGLRU fields and names its flag bits, for kver= (v4.14 ..\n"
+    "v7.2) and arch=; the other options set the configuration, and every value not given\n"
+    "is a distribution kernel's and is listed as assumed.",
     examples=("decode 0x3000000000100600 abi=pfn_t", "decode 0x100600004",
+              "decode 0x1fffff80010200 abi=page_flags kver=6.2 zone_device=n",
               "decode BUG: Bad page state in process a.out  pfn:7fe84"),
     params=(Param("VALUE", Kind.NUMBER),), options=DECODE_OPTIONS, raw_text=True)
 def run_decode(s: Session, w: Words) -> Result:
@@ -87,6 +111,11 @@ def run_decode(s: Session, w: Words) -> Result:
     value = parse_number(w.args[0], "VALUE")
     abi = (opt(w, "abi") or "v5").lower()
     kver = opt(w, "kver")
+    if abi in PAGE_FLAGS_ABIS:
+        return run_decode_page_flags(s, w, value, kver)
+    given = sorted(k for k in w.options if k in PAGE_FLAGS_KEYS)
+    if given:
+        raise ParseError(f"decode: {given[0]}= describes page->flags; use it with abi=page_flags")
     dma_text = opt(w, "dma_flags")
     if dma_text is not None and abi != "sg":
         raise ParseError("decode: dma_flags= is a scatterlist field; use it with abi=sg")
@@ -102,9 +131,56 @@ def run_decode(s: Session, w: Words) -> Result:
               {"value": value, "abi": abi, "kver": kver})
 
 
+def page_flags_data(p: PageFlags) -> dict[str, Any]:
+    """The JSON form of a decoded page->flags word."""
+    lay = p.layout
+    return {"node": p.node, "zone": p.zone, "zone_nr": p.zone_nr, "section": p.section,
+            "last_cpupid": p.last_cpupid, "kasan_tag": p.kasan_tag, "lru_gen": p.lru_gen,
+            "lru_refs": p.lru_refs, "flags": list(p.flags), "unknown_bits": list(p.unknown_bits),
+            "assumed": list(p.assumed), "nr_pageflags": lay.nr_pageflags, "zones": list(lay.zones),
+            "printed": p.pgp(), "notes": list(lay.notes),
+            "bits": [{"bit": b, "name": n} for b, n in p.bits],
+            "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "value": f.value} for f in p.fields]}
+
+
+def page_flags_lines(s: Session, p: PageFlags) -> list[str]:
+    c = p.layout.config
+    zone = f"{p.zone_nr} ({p.zone or 'beyond the configured zones'})" if p.zone_nr is not None else "-"
+    lines = [f"page->flags {c.kver_text} {c.arch}: node {'-' if p.node is None else p.node}"
+             f"  zone {zone}  flags {'|'.join(p.flags) or '(none)'}",
+             f"  as the kernel prints it: {p.pgp()}"]
+    for f in p.fields:
+        bits = f"{f.hi}" if f.hi == f.lo else f"{f.hi}..{f.lo}"
+        lines.append(f"  bits {bits:>6}  {f.name:<12} {s.num(f.value):<10} {FIELD_MEANING[f.name]}")
+    nr = p.layout.nr_pageflags
+    lines.append(f"  bits {f'{nr - 1}..0':>6}  {'flags':<12} NR_PAGEFLAGS={nr}: "
+                 + (", ".join(f"{b}={n}" for b, n in p.bits) or "none set"))
+    if p.unknown_bits:
+        lines.append("  unknown bits (neither a flag nor a field here): "
+                     + ", ".join(str(b) for b in p.unknown_bits))
+    lines += [f"  note: {n}" for n in p.layout.notes]
+    if p.assumed:
+        lines.append("  assumed: " + "; ".join(p.assumed))
+    return lines
+
+
+def run_decode_page_flags(s: Session, w: Words, value: int, kver: str | None) -> Result:
+    """decode VALUE abi=page_flags: read-only, nothing on the machine changes."""
+    if opt(w, "dma_flags") is not None:
+        raise ParseError("decode: dma_flags= is a scatterlist field; use it with abi=sg")
+    options = {k: opt(w, k) for k in PAGE_FLAGS_KEYS if k != "arch"}
+    p = decode_page_flags(value, kver=kver, arch=opt(w, "arch"), **options)
+    data = {"value": value, "abi": "page_flags", "kver": p.layout.config.kver_text.removeprefix("v"),
+            "arch": p.layout.config.arch, **page_flags_data(p)}
+    return ok("decode", f"decode value={s.num(value)} abi=page_flags", data, page_flags_lines(s, p),
+              {"value": value, "abi": "page_flags", "kver": kver,
+               **{k: opt(w, k) for k in sorted(PAGE_FLAGS_KEYS) if k in w.options}})
+
+
 def is_value_decode(w: Words) -> bool:
     """`decode 0x… [abi=…]` takes a value apart; anything else is pasted log text."""
-    if len(w.args) != 1 or set(w.options) - {"abi", "kver", "dma_flags"} or w.body is not None:
+    if (len(w.args) != 1 or set(w.options) - {"abi", "kver", "dma_flags", *PAGE_FLAGS_KEYS}
+            or w.body is not None):
         return False
     try:
         parse_number(w.args[0])
