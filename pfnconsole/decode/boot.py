@@ -303,3 +303,78 @@ class MemSize(Format):
             return [ctx.finding(Kind.MEM_SIZE, type="Memory",
                                 note=f"{m['avail']}K of {m['total']}K available ({human_size(total)} managed)")]
         return None
+
+
+_SWIOTLB = re.compile(r"\bsoftware IO TLB: mapped " + MEM_RANGE + r" \((?P<mb>\d{1,10})MB\)")
+_SWIOTLB_OLD = re.compile(r"\bsoftware IO TLB " + MEM_RANGE + r" \((?P<mb>\d{1,10})MB\) mapped at "
+                          r"\[(?P<va>[0-9a-fA-F]{8,16})-")
+
+
+class Swiotlb(Format):
+    """The swiotlb bounce-buffer pool, printed by swiotlb_print_info().
+
+    Newer kernels print start and ``start + size``, an exclusive end:
+    lib/swiotlb.c since commit 7d63fb3af87a, ``"mapped [mem %#010llx-%#010llx] (%luMB)"``
+    of io_tlb_start and io_tlb_end = io_tlb_start + bytes (pr_fmt "software IO TLB: "), and
+    kernel/dma/swiotlb.c (v5 and v6 kernels), ``"mapped [mem %pa-%pa] (%luMB)"`` of mem->start and
+    mem->end = mem->start + bytes.  Before that commit the line was
+    ``"software IO TLB [mem %#010llx-%#010llx] (%luMB) mapped at [%p-%p]"``: in its first
+    form the end was ``pend - 1`` (inclusive), later io_tlb_end itself (exclusive).  The pool
+    is page aligned and a whole number of 128-slab segments, so an end ending in ...fff is
+    inclusive and any other is exclusive.
+    """
+
+    name = "swiotlb"
+    anchors = ("software IO TLB",)
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
+        m = _SWIOTLB.search(text)
+        old = m is None
+        if m is None:
+            m = _SWIOTLB_OLD.search(text)
+            if m is None:
+                return None
+        a, b = h(m["a"]), h(m["b"])
+        inclusive = old and b & 0xFFF == 0xFFF
+        end = b if inclusive else b - 1
+        if end < a:
+            return None
+        ctx.taken.add((a, b))  # the range as printed: the resource scan must not read it again
+        how = "end printed inclusive (old format)" if inclusive else "end printed exclusive: start + size"
+        va = h(m["va"]) if old and m["va"] else None
+        return [ctx.finding(Kind.SWIOTLB, start=a, end=end, virt=va, type="swiotlb",
+                            note=join_notes(f"bounce buffer pool, {m['mb']} MB", how,
+                                            range_note(a, end, ctx.layout.page_shift)))]
+
+
+_LAST_PFN = re.compile(r"^(?:e820: )?last_pfn = (?P<last>0x[0-9a-fA-F]{1,16}) "
+                       r"max_arch_pfn = (?P<max>0x[0-9a-fA-F]{1,16})\s{0,8}$")
+
+
+class LastPfn(Format):
+    """Where RAM ends: arch/x86/kernel/e820.c e820_end_pfn(),
+    ``"last_pfn = %#lx max_arch_pfn = %#lx"`` (with pr_fmt "e820: " in v4.x and later).
+
+    last_pfn is one past the highest usable RAM pfn (an exclusive end), capped at
+    max_arch_pfn; it is printed for all RAM (e820__end_of_ram_pfn) and again for RAM below
+    4 GiB (e820__end_of_low_ram_pfn, whose limit is 1 << (32 - PAGE_SHIFT)).
+    """
+
+    name = "last_pfn"
+    anchors = ("last_pfn = ",)
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
+        m = _LAST_PFN.match(text)
+        if not m:
+            return None
+        shift = ctx.layout.page_shift
+        last, limit = h(m["last"]), h(m["max"])
+        if last == 0:
+            return None
+        end = (last << shift) - 1
+        low = limit == 1 << (32 - shift)
+        what = "RAM below 4 GiB ends" if low else "RAM ends"
+        return [ctx.finding(Kind.RAM_END, start=0, end=end, type="last_pfn (low)" if low else "last_pfn",
+                            note=join_notes(f"{what} at {hx(last << shift)} ({human_size(last << shift)}): "
+                                            f"last_pfn {hx(last)} is an exclusive end, not a page",
+                                            f"max_arch_pfn {hx(limit)}"))]

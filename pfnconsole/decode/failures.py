@@ -72,9 +72,32 @@ _EDAC_PAGE = re.compile(r"\bpage:0x(?P<page>[0-9a-fA-F]{1,16}) offset:0x(?P<off>
 _EDAC_KIND = re.compile(r"\b\d{1,10} (?P<k>CE|UE)\b")
 
 
+_EDAC_OLD = re.compile(r"\b(?P<k>CE|UE) page 0x(?P<page>[0-9a-fA-F]{1,16}), offset 0x(?P<off>[0-9a-fA-F]{1,16}),")
+_RAS_ADDRESS = re.compile(r"\baddress: 0x(?P<addr>[0-9a-fA-F]{1,16}) grain: ")
+_RAS_CTL_MC = re.compile(r"\blocation: [-\d:]{1,40}, addr (?P<addr>\d{1,20}), grain ")
+_RAS_KV = re.compile(r"(?<![\w])(?P<key>addr|hpa)=0x(?P<addr>[0-9a-fA-F]{1,16})(?![\w])")
+
+
 class MachineCheck(Format):
+    """x86 mce, EDAC and rasdaemon records of a memory error, each giving a physical address.
+
+    * arch/x86/kernel/cpu/mce: ``ADDR %llx`` of MCi_ADDR; "Uncorrected hardware memory error
+      in user-access at %llx".
+    * drivers/edac/edac_mc.c (v3.5+): ``"%d CE %s%son %s (%s page:0x%lx offset:0x%lx
+      grain:%ld syndrome:0x%lx%s%s)"`` and its UE twin; before v3.5 edac_mc_handle_ce()
+      printed ``"CE page 0x%lx, offset 0x%lx, grain %d, syndrome 0x%lx, row %d, channel %d,
+      label \"%s\": %s"`` and edac_mc_handle_ue() ``"UE page 0x%lx, offset 0x%lx, grain %d,
+      row %d, labels \"%s\": %s"``: a page frame number and the offset in it.
+    * rasdaemon ras-mc-handler.c, the mc_event it logs: ``" address: 0x%08llx"`` then
+      ``" grain: %lld"``.
+    * rasdaemon util/ras-mc-ctl ``--errors``: memory controller events ``"... location:
+      $mc:$top:$mid:$low, addr $addr, grain $grain, ..."`` (the address in decimal, as
+      stored), MCE events ``", addr=0x%08x"``, CXL events ``"hpa=0x%llx, "``.
+    """
+
     name = "mce"
-    anchors = ("ADDR ", "Uncorrected hardware memory error", "offset:0x")
+    anchors = ("ADDR ", "Uncorrected hardware memory error", "offset:0x", ", offset 0x", "address: 0x",
+               ", addr ", "addr=0x", "hpa=0x")
 
     def match(self, text: str, ctx: Context) -> list[Finding] | None:
         out = []
@@ -97,6 +120,26 @@ class MachineCheck(Format):
             out.append(ctx.finding(Kind.MCE, pfn=page, phys=(page << shift) + off,
                                    type=f"EDAC {k['k']}" if k else "EDAC",
                                    note="EDAC page frame and offset"))
+        m = _EDAC_OLD.search(text)
+        if m:
+            page, off = h(m["page"]), h(m["off"])
+            out.append(ctx.finding(Kind.MCE, pfn=page, phys=(page << shift) + off, type=f"EDAC {m['k']}",
+                                   note="EDAC page frame and offset (pre-3.5 format)"))
+        m = _RAS_ADDRESS.search(text)
+        if m:
+            addr = h(m["addr"])
+            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type="mc_event",
+                                   note="rasdaemon mc_event: physical address of the error"))
+        m = _RAS_CTL_MC.search(text)
+        if m:
+            addr = int(m["addr"])
+            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type="mc_event",
+                                   note="ras-mc-ctl memory controller event: address printed in decimal"))
+        for kv in _RAS_KV.finditer(text):
+            addr = h(kv["addr"])
+            typ, how = (("MCE addr", "ras-mc-ctl MCE event: physical address from MCi_ADDR") if kv["key"] == "addr"
+                        else ("CXL hpa", "ras-mc-ctl CXL event: host physical address"))
+            out.append(ctx.finding(Kind.MCE, pfn=addr >> shift, phys=addr, type=typ, note=how))
         return out or None
 
 

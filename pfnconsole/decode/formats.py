@@ -13,17 +13,19 @@ put an instance here, and add fixture lines to tests/fixtures/decode/.
 from __future__ import annotations
 
 from .base import Format
-from .boot import E820, Cmdline, MemSize, ReservedMem, VmLayout, Xen, Zones
+from .boot import E820, Cmdline, LastPfn, MemSize, ReservedMem, Swiotlb, VmLayout, Xen, Zones
 from .devices import Pmem, Resources
 from .failures import Apei, Hwpoison, MachineCheck, MemoryFailure
 from .pages import BadPage, DumpPage, HeadLine, PageDetail, RawWords
-from .tables import BadPageMap, PageFault, PageWalk
+from .tables import BadPageMap, BrkPgtable, PageFault, PageWalk
 from .traces import FsDax, Kmem
+from .vmcore import VmcoreInfo
 
 FORMATS: tuple[Format, ...] = (
     BadPage(), DumpPage(), HeadLine(), PageDetail(), RawWords(), MemoryFailure(), Hwpoison(),
     MachineCheck(), Apei(), FsDax(), Kmem(), E820(), Cmdline(), Zones(), ReservedMem(), Xen(),
-    PageFault(), PageWalk(), BadPageMap(), Pmem(), VmLayout(), MemSize(), Resources(),
+    PageFault(), PageWalk(), BadPageMap(), BrkPgtable(), Pmem(), VmLayout(), MemSize(), Swiotlb(), LastPfn(),
+    VmcoreInfo(), Resources(),
 )
 
 LOOSE_PFN_ANCHORS = ("pfn",)

@@ -209,3 +209,29 @@ class BadPageMap(Format):
                 notes.append(f"index {m['index']}")
             return [ctx.finding(Kind.BAD_PAGE_MAP, virt=addr, type="vma", note=join_notes("user address", *notes))]
         return None
+
+
+_BRK_PGTABLE = re.compile(r"^BRK \[(?P<a>0x[0-9a-fA-F]{1,16}), (?P<b>0x[0-9a-fA-F]{1,16})\] PGTABLE\s{0,8}$")
+
+
+class BrkPgtable(Format):
+    """Early page-table pages: arch/x86/mm/init.c alloc_low_pages() (v3.9+),
+    ``printk(KERN_DEBUG "BRK [%#010lx, %#010lx] PGTABLE\\n", pfn << PAGE_SHIFT,
+    (pfn << PAGE_SHIFT) + (PAGE_SIZE * num) - 1)``: an inclusive range of pages taken from
+    the brk area for the direct map's page tables."""
+
+    name = "brk_pgtable"
+    anchors = ("PGTABLE",)
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
+        m = _BRK_PGTABLE.match(text)
+        if not m:
+            return None
+        a, b = h(m["a"]), h(m["b"])
+        if b < a:
+            return None
+        shift = ctx.layout.page_shift
+        n = (b - a + 1) >> shift
+        return [ctx.finding(Kind.PAGE_TABLE, pfn=a >> shift, phys=a, start=a, end=b, type="BRK PGTABLE",
+                            note=f"{n} early page-table page{'s' if n != 1 else ''} from the brk area, "
+                                 f"pfn {hx(a >> shift)}-{hx(b >> shift)}")]
