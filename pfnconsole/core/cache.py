@@ -127,13 +127,6 @@ class Caches:
         """Lines held anywhere (in the last level, as the caches are inclusive)."""
         return len(self.levels[-1])
 
-    def level_of(self, line: int) -> tuple[Level, float]:
-        """Where a load of ``line`` would hit now, and its cycles (no change)."""
-        for hit, lv in zip(self._hits, self.levels, strict=True):
-            if line in lv.nxt:
-                return hit
-        return self._miss
-
     def load(self, what: str, addr: int, undo: UndoLog) -> Load:
         """A dependent load of ``addr``: where it hits, what it costs; its line is then
         the most recent at every level."""
