@@ -64,24 +64,37 @@ def baseline() -> dict[str, Any]:
 
 
 def decode(path: str, runs: str = "1") -> dict[str, Any]:
-    """Calibrate and decode ``path`` as `pfnconsole decode` does (the decoder's public entry
-    points), the best of ``runs``: findings, seconds for both passes and for calibrating."""
-    from pfnconsole.decode import calibrate, decode_lines
+    """Read ``path`` as `pfnconsole decode` does (`decode.reading.read_blocks`: pass 1 detects
+    the machine and calibrates, pass 2 decodes into page reports), the best of ``runs``:
+    findings, page reports, seconds for both passes and for pass 1."""
+    from pfnconsole.decode.reading import first_pass
+    from pfnconsole.decode.report import Reporter
+    from pfnconsole.decode.skim import blocks_of
+    from pfnconsole.decode.stream import decode_with_lines
     best: tuple[float, float] | None = None
-    n = 0
+    n = pages = 0
     for _ in range(int(runs)):
         t0 = time.perf_counter()
         with open(path, encoding="utf-8", errors="replace") as f:
-            cal = calibrate(f)
+            def blocks() -> Any:
+                f.seek(0)
+                return blocks_of(f)
+            arch, _, found, cal = first_pass(blocks, None)
             t1 = time.perf_counter()
-            f.seek(0)
-            n = sum(1 for _ in decode_lines(f, calibration=cal))
+            reporter = Reporter(arch, cal, found.kver)
+            n = 0
+            for number, text, findings in decode_with_lines(blocks(), arch=arch, calibration=cal,
+                                                            lpae=found.lpae):
+                reporter.feed(number, text, findings)
+                n += len(findings)
+            pages = len(reporter.reports())
         t2 = time.perf_counter()
         if best is None or t2 - t0 < best[0]:
             best = (t2 - t0, t1 - t0)
     if best is None:
         raise SystemExit("bench.child decode: RUNS must be at least 1")
-    return {"findings": n, "decode_s": best[0], "calibrate_s": best[1], "peak_rss_mb": hwm()}
+    return {"findings": n, "pages": pages, "decode_s": best[0], "calibrate_s": best[1],
+            "peak_rss_mb": hwm()}
 
 
 MEASUREMENTS: dict[str, Callable[..., dict[str, Any]]] = {

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, TextIO
 
 from . import __version__
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["main", "run_script"]
 
 
-def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO) -> int:
-    """Two passes over the log (calibrate, then decode), streaming, in bounded memory.
+def decode_log(name: str, *, as_json: bool, arch: str | None, out: TextIO, err: TextIO,
+               findings: bool = False) -> int:
+    """Two passes over the log (what machine and layout, then the findings), streaming, in
+    bounded memory: a report per page, or (``findings``) one line per finding, or JSON of both.
 
     Exit status 2 for a file that cannot be read or is not a regular file, 141
     (128 + SIGPIPE) when the reader of ``out`` goes away, as ``head`` does.
@@ -28,16 +31,17 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
     import os
     import tempfile
 
-    from .commands.verbs.logs import finding_line
+    from .commands.verbs.logs import finding_line, reading_summary
     from .core.arch import LOG_ARCH_NAMES, canonical_arch
-    from .decode import calibrate, decode_lines
     from .decode.logfile import NotRegularFile, open_log
+    from .decode.model import Finding
+    from .decode.reading import read_blocks
     from .decode.skim import blocks_of
+    from .decode.source import Block
 
-    if canonical_arch(arch) not in LOG_ARCH_NAMES:
+    if arch is not None and canonical_arch(arch) not in LOG_ARCH_NAMES:
         err.write(f"pfnconsole decode: unknown arch {arch!r}; known: {' '.join(LOG_ARCH_NAMES)}\n")
         return 2
-    arch = canonical_arch(arch)
     try:
         if name == "-":
             # stdin cannot be read twice: spool it (to disk past 16 MiB), its lines
@@ -55,21 +59,44 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
     except OSError as e:
         err.write(f"pfnconsole decode: cannot read {name}: {e.strerror}\n")
         return 2
+    count = 0
+
+    def rewound() -> Iterator[Block]:
+        f.seek(0)
+        return blocks_of(f)
+
+    def emit(finding: Finding) -> None:
+        nonlocal count
+        count += 1
+        if as_json:
+            out.write(json.dumps(finding.to_json()) + "\n")
+        elif findings:
+            out.write(finding_line(finding) + "\n")
+
     try:
         with f:
-            cal = calibrate(f, arch=arch)
-            f.seek(0)
-            count = 0
-            for finding in decode_lines(f, arch=arch, calibration=cal):
-                count += 1
-                if as_json:
-                    out.write(json.dumps(finding.to_json()) + "\n")
+            got = read_blocks(rewound, arch, keep=False, on_finding=emit)
+            assert got is not None  # never cancelled
+            if as_json:
+                for page in got.pages:
+                    out.write(json.dumps(page.to_json()) + "\n")
+                out.write(json.dumps({"kind": "log", **got_json(got)}) + "\n")
+            else:
+                head = reading_summary(got)
+                if findings:
+                    for source in got.calibration.sources:
+                        out.write(f"calibration: {source}\n")
+                    out.write(f"{count} finding(s); {head[0]}\n")
                 else:
-                    out.write(finding_line(finding) + "\n")
-        if not as_json:
-            for source in cal.sources:
-                out.write(f"calibration: {source}\n")
-            out.write(f"{count} finding(s)\n")
+                    for line in head:
+                        out.write(line + "\n")
+                    for page in got.pages:
+                        out.write("\n" + "\n".join(page.text()) + "\n")
+                    if got.more_pages:
+                        out.write(f"\n… and {got.more_pages} more page(s): --findings lists them\n")
+                    pages = sum(p.count for p in got.pages)
+                    out.write(f"\n{len(got.pages)} report(s) on {pages} page(s) from {count} finding(s); "
+                              "--findings lists every finding, --json both\n")
         out.flush()
     except BrokenPipeError:
         # the reader left: send what is still buffered, and the final flush, nowhere
@@ -82,6 +109,19 @@ def decode_log(name: str, *, as_json: bool, arch: str, out: TextIO, err: TextIO)
             os.close(devnull)
         return 141
     return 0
+
+
+def got_json(got: object) -> dict[str, object]:
+    """The log-level object of `decode --json`: arch and how, kernel version, calibration."""
+    from .decode.reading import LogReading
+
+    assert isinstance(got, LogReading)
+    cal = got.calibration
+    return {"arch": got.arch, "arch_how": got.arch_how, "detected": got.detected.to_json(),
+            "kver": ".".join(map(str, got.kver)) if got.kver else None,
+            "vmemmap_base": cal.vmemmap_base, "struct_page_size": cal.struct_page_size,
+            "page_offset": cal.page_offset, "page_shift": cal.page_shift,
+            "calibration": list(cal.sources), "pages": len(got.pages), "more_pages": got.more_pages}
 
 
 def console_session(resume: str | bool | None = None) -> Session:
@@ -229,9 +269,12 @@ def _main(argv: list[str] | None) -> int:
     run.add_argument("--keep-going", action="store_true", help="go on after an error")
     dec = sub.add_parser("decode", help="find pfns, struct pages and memory maps in a kernel log")
     dec.add_argument("file", nargs="?", default="-", help="log file, or - for stdin")
-    dec.add_argument("--json", action="store_true", help="one JSON object per finding")
-    dec.add_argument("--arch", default="x86_64",
-                     help="arch profile for pointers and addresses (default x86_64)")
+    dec.add_argument("--json", action="store_true",
+                     help="one JSON object per finding, then one per page report, then the log's")
+    dec.add_argument("--findings", action="store_true",
+                     help="one line per finding instead of a report per page")
+    dec.add_argument("--arch", default=None,
+                     help="read the log as this arch (default: detected from the log, else x86_64)")
     ben = sub.add_parser("bench", help="measure list walk vs section lookup and the rest")
     ben.add_argument("--json", action="store_true", help="one JSON object with every figure")
     ben.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
@@ -281,7 +324,7 @@ def _main(argv: list[str] | None) -> int:
             return 2
     if args.command == "decode":
         return decode_log(args.file, as_json=args.json, arch=args.arch,
-                          out=sys.stdout, err=sys.stderr)
+                          out=sys.stdout, err=sys.stderr, findings=args.findings)
     if args.command == "run":
         return run_file(args.file, as_json=args.json, keep_going=args.keep_going)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()

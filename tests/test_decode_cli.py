@@ -15,12 +15,18 @@ SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "d
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples absent")
 
 
-def decode_json(path: Path, *extra: str) -> list[dict]:
+def decode_rows(path: Path, *extra: str) -> list[dict]:
+    """Every JSON object of `pfnconsole decode --json`: findings, page reports, the log."""
     p = subprocess.run([sys.executable, "-m", "pfnconsole", "decode", str(path), "--json",
                         *extra], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def decode_json(path: Path, *extra: str) -> list[dict]:
+    """The findings of `pfnconsole decode --json` (the page reports and the log left out)."""
+    return [r for r in decode_rows(path, *extra) if r["kind"] not in ("page_report", "log")]
 
 
 # (sample, what INDEX.md says must come out) -- checked through the command line
@@ -55,7 +61,11 @@ def test_every_sample_decodes_cleanly_in_text_mode():
         p = subprocess.run([sys.executable, "-m", "pfnconsole", "decode", str(path)],
                            capture_output=True, text=True, timeout=120)
         assert p.returncode == 0 and not p.stderr, (path.name, p.stderr)
-        assert p.stdout.rstrip().endswith("finding(s)")
+        assert p.stdout.startswith("arch ") and "report(s) on" in p.stdout.splitlines()[-1]
+        p = subprocess.run([sys.executable, "-m", "pfnconsole", "decode", str(path), "--findings"],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and not p.stderr, (path.name, p.stderr)
+        assert "finding(s); arch " in p.stdout.splitlines()[-1]
 
 
 def test_stdin_random_bytes_and_megabyte_lines_exit_cleanly():
@@ -82,6 +92,7 @@ def test_decode_reads_a_log_as_any_log_arch_or_its_alias():
                            input=line, capture_output=True, text=True)
         assert p.returncode == 0, (arch, p.stderr)
         assert json.loads(p.stdout.splitlines()[0])["pfn"] == 0x7FE84, (arch, p.stdout)
+        assert json.loads(p.stdout.splitlines()[-1])["arch_how"].startswith("given"), p.stdout
 
 
 def test_decode_command_on_pasted_text():
@@ -150,5 +161,7 @@ def test_machine_from_the_pmem_samples(name, pmem):
 def test_cli_json_equals_the_api_for_every_sample():
     from pfnconsole.decode import decode_text
     for path in sorted(SAMPLES.glob("*.txt")):
-        api = [f.to_json() for f in decode_text(path.read_text(errors="replace"))]
+        rows = decode_rows(path)
+        arch = rows[-1]["arch"]  # the arch the CLI read it as (detected, else x86_64)
+        api = [f.to_json() for f in decode_text(path.read_text(errors="replace"), arch=arch)]
         assert decode_json(path) == api, path.name

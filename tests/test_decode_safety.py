@@ -85,7 +85,7 @@ def test_a_giant_line_in_a_file_is_cut_and_the_next_report_found(tmp_path):
         for _ in range(60):
             f.write("z" * MIB)
         f.write("\n" + REPORT.replace("7fe84", "7fe85") + "\n")
-    peak, out, err, status = peak_rss_mib(DECODE + [str(log)], [], 0)
+    peak, out, err, status = peak_rss_mib(DECODE + [str(log), "--findings"], [], 0)
     assert status == 0 and not err, err[-2000:]
     assert b"pfn 0x7fe84" in out and b"pfn 0x7fe85" in out and b"2 finding(s)" in out, out
     assert peak < 150, f"peak RSS {peak:.0f} MiB"
@@ -208,7 +208,8 @@ def test_a_symlink_to_a_regular_log_is_read(tmp_path):
     link.symlink_to(log)
     p = decode_path(link)
     assert p.returncode == 0 and p.stderr == "", p.stderr
-    assert "pfn 0x7fe84" in p.stdout and p.stdout.endswith("1 finding(s)\n")
+    assert "page 0x7fe84" in p.stdout and p.stdout.endswith("from 1 finding(s); --findings lists every "
+                                                             "finding, --json both\n"), p.stdout
 
 
 # --- a reader that leaves: quiet, status 141 --------------------------------------------

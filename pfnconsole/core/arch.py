@@ -29,7 +29,7 @@ from .kver import parse_kver as parse_kver3
 __all__ = ["ARCH_ALIASES", "ARCH_NAMES", "ARM64_ERAS", "DEFAULT_KVER", "LOG_ARCH_NAMES", "PAGE_SIZES",
            "SUBSECTION_SHIFT", "TOP", "U64", "ArchLayout", "ArchProfile", "Region", "RegionKind",
            "arch_layout", "arch_memstart_align", "arch_profile", "arm64_memstart_align",
-           "canonical_arch", "parse_kver"]
+           "canonical_arch", "parse_kver", "randomised_bases"]
 
 ARCH_NAMES = ("x86_64", "x86_64-5level", "arm64", "ppc64", "riscv64")
 PAGE_SIZES = {"4K": 12, "16K": 14, "64K": 16}
@@ -105,6 +105,39 @@ def arch_profile(
     return replace(prof, struct_page_size=sps, mem_section_size=32 if page_ext else 16,
                    page_ext=page_ext, zone_device=zone_device, kver=prof.kver
                    if name.startswith("x86") else f"{version[0]}.{version[1]}")
+
+
+KASLR_ALIGN = 1 << 30
+"""arch/x86/mm/kaslr.c kernel_randomize_memory(): each region's base is PUD (1 GiB) aligned."""
+
+
+def randomised_bases(prof: ArchProfile, page_offset: int | None, vmemmap_base: int | None) -> ArchProfile:
+    """``prof`` with x86_64 page_offset_base / vmemmap_base moved as CONFIG_RANDOMIZE_MEMORY
+    moves them (arch/x86/mm/kaslr.c, v4.8+: 1 GiB aligned, inside the window between the
+    direct map's fixed start and the cpu_entry_area).  The moved rows of the layout table
+    come first, so `identify` names an address by its randomised region."""
+    if page_offset is None and vmemmap_base is None:
+        return prof
+    window = _KASLR_WINDOWS.get(prof.name)
+    if window is None:
+        raise EngineError(f"page_offset_base= and vmemmap_base= are the x86_64 KASLR bases; "
+                          f"{prof.name} has no such randomisation here")
+    moved: list[Region] = []
+    for key, value, kind in (("page_offset_base", page_offset, RegionKind.DIRECT_MAP),
+                             ("vmemmap_base", vmemmap_base, RegionKind.VMEMMAP)):
+        if value is None:
+            continue
+        if value % KASLR_ALIGN or not window[0] <= value < window[1]:
+            raise EngineError(f"{key}={value:#x}: a KASLR base is 1 GiB aligned inside "
+                              f"[{window[0]:#x}, {window[1]:#x})")
+        old = next(r for r in prof.regions if r.kind is kind)
+        moved.append(Region(kind, value, value + (old.end - old.start), f"{old.name} (randomised)"))
+    po = prof.page_offset if page_offset is None else page_offset
+    vb = prof.vmemmap_base if vmemmap_base is None else vmemmap_base
+    note = (f"KASLR (CONFIG_RANDOMIZE_MEMORY) bases given: page_offset_base {po:#x}, "
+            f"vmemmap_base {vb:#x}; vmalloc_base kept at its fixed value",)
+    return replace(prof, regions=(*moved, *prof.regions), notes=note, page_offset=po, vmemmap_base=vb,
+                   vmemmap_start=prof.vmemmap_start if vmemmap_base is None else vb)
 
 
 # --- reading logs: every arch a log may come from, with what its addresses mean ------------

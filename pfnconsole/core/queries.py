@@ -45,10 +45,12 @@ def page(s: State, pfn: int) -> PageResult:
     valid = s.sparse.pfn_valid(pfn)
     e = s.physmap.find(phys)
     st = s.memmap.get(pfn)
+    nodes = s.spec.nodes
+    node = 0 if nodes is None else next((nid for a, b, nid in nodes if a <= phys <= b), None)
     return PageResult(pfn, phys, s.sparse.pfn_to_page(pfn), e.type.label if e else "hole",
                       s.sparse.nr_to_section(nr), nr, valid,
                       s.arch.va(phys) if valid else None,
-                      st.kmaps if st else 0, st.touches if st else 0, st.last if st else "")
+                      st.kmaps if st else 0, st.touches if st else 0, st.last if st else "", node)
 
 
 def identify(s: State, addr: int) -> Identity:

@@ -161,6 +161,8 @@ class PageResult:
     kmaps: int
     touches: int
     last: str
+    node: int | None = None
+    """early_pfn_to_nid(): the NUMA node whose range holds the pfn (None: in no node's range)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .arch import DEFAULT_KVER, ArchProfile, arch_memstart_align, arch_profile, parse_kver
+from .arch import DEFAULT_KVER, ArchProfile, arch_memstart_align, arch_profile, parse_kver, randomised_bases
 from .cache import Caches
 from .cost import CostPath
 from .cpu_profiles import DEFAULT_PROFILE, PROFILES
@@ -53,6 +53,12 @@ class MachineSpec:
     """CONFIG_PAGE_EXTENSION (Kconfig default n; PAGE_OWNER and friends select it)."""
     zone_device: bool = True
     """CONFIG_ZONE_DEVICE (needed for pmem with struct pages; Kconfig default n)."""
+    page_offset_base: int | None = None
+    vmemmap_base: int | None = None
+    """x86_64 KASLR bases (CONFIG_RANDOMIZE_MEMORY), e.g. inferred from a log; None: fixed."""
+    nodes: tuple[tuple[int, int, int], ...] | None = None
+    """(start, end inclusive, nid) NUMA node ranges, e.g. a log's `Early memory node ranges`;
+    None: one node, 0."""
 
 
 @dataclass(slots=True)
@@ -187,10 +193,14 @@ def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
     arch = arch_profile(spec.arch, page_shift=spec.page_shift, kver=spec.kver,
                         struct_page_size=spec.struct_page, phys_offset=phys_offset,
                         page_ext=spec.page_ext, zone_device=spec.zone_device)
+    arch = randomised_bases(arch, spec.page_offset_base, spec.vmemmap_base)
     limit = 1 << arch.max_physmem_bits
     hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
     beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "
               f"physical address {limit - 1:#x}){hint}")
+    for a, b, nid in spec.nodes or ():
+        if not (0 <= a <= b and 0 <= nid < 1 << 10):  # MAX_NUMNODES at most 1 << NODES_SHIFT(10)
+            raise EngineError(f"node range [{a:#x}-{b:#x}] nid {nid}: not a node range")
     if spec.e820 is not None:
         physmap = physmap_from_ranges(spec.e820)
     else:

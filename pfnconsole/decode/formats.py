@@ -7,7 +7,9 @@ ranges already reported on the line).  After the formats, the scanners of `scan`
 for struct page pointers, direct-map addresses and loose pfns anywhere.
 
 To add a format: write its class in the module of its subject (see `base.Format`),
-put an instance here, and add fixture lines to tests/fixtures/decode/.
+put an instance here, and add fixture lines to tests/fixtures/decode/.  `tables.SwapEntry`
+goes before `tables.BadPageMap`: the "Bad swap file entry" line it reads comes first and
+tells the pte of the "Bad page map" line after it to read as a swap entry.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from .boot import E820, Cmdline, LastPfn, MemSize, ReservedMem, Swiotlb, VmLayou
 from .devices import Pmem, Resources
 from .failures import Apei, Hwpoison, MachineCheck, MemoryFailure
 from .pages import BadPage, DumpPage, HeadLine, PageDetail, RawWords
-from .tables import BadPageMap, BrkPgtable, PageFault, PageWalk
+from .tables import BadPageMap, BrkPgtable, PageFault, PageWalk, SwapEntry
 from .traces import FsDax, Kmem
 from .vmcore import VmcoreInfo
 
 FORMATS: tuple[Format, ...] = (
     BadPage(), DumpPage(), HeadLine(), PageDetail(), RawWords(), MemoryFailure(), Hwpoison(),
     MachineCheck(), Apei(), FsDax(), Kmem(), E820(), Cmdline(), Zones(), ReservedMem(), Xen(),
-    PageFault(), PageWalk(), BadPageMap(), BrkPgtable(), Pmem(), VmLayout(), MemSize(), Swiotlb(), LastPfn(),
-    VmcoreInfo(), Resources(),
+    PageFault(), PageWalk(), SwapEntry(), BadPageMap(), BrkPgtable(), Pmem(), VmLayout(), MemSize(), Swiotlb(),
+    LastPfn(), VmcoreInfo(), Resources(),
 )
 
 LOOSE_PFN_ANCHORS = ("pfn",)

@@ -63,6 +63,9 @@ class Kind(StrEnum):
     """A VMCOREINFO key (``SYMBOL(..)=``, ``OFFSET(..)=``, ``SIZE(..)=``, ``NUMBER(..)=`` ...): no pfn."""
     CALIBRATION = "calibration"
     """A layout number the log implied (see `Calibration`)."""
+    ADDRESS = "address"
+    """A kernel address the log does not let us translate: ``type`` its kind (vmalloc, stack,
+    kernel text, direct map ...), ``note`` why it carries no pfn."""
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,18 @@ class Calibration:
     """One human sentence per inference: what was inferred, from which lines."""
     source_lines: tuple[int, ...] = ()
     """For each entry of ``sources``: the line where that inference was completed."""
+    phys_end: int | None = None
+    """Exclusive end (bytes) of the highest RAM or pmem the log's memory map shows; None: no map."""
+    phys_end_how: str = ""
+    """Which line gave ``phys_end`` and how it was read."""
+    randomised: str = ""
+    """Why the layout looks randomised (KASLR), "" when the log shows no sign of it."""
+    nokaslr: bool = False
+    """The log says randomisation is off (``nokaslr``, ``Kernel Offset: disabled``, ``KASLR disabled``)."""
+    nokaslr_how: str = ""
+    """The line that said so."""
+    walks: tuple[tuple[int, int, bool], ...] = ()
+    """(fault address, physical address, leaf present) of each page-table walk read: the
+    log's own translation of that address (at most a handful)."""
+    awaiting_walk: int | None = None
+    """A fault address whose walk has not been read yet (reading as the log streams in)."""

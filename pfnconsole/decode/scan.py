@@ -15,8 +15,28 @@ from .model import Finding, Kind
 _HEX_TOKEN = re.compile(r"(?<![0-9a-zA-Z])(?:0x)?(?P<v>[0-9a-fA-F]{16})(?![0-9a-zA-Z])")
 
 
+# x86 __show_regs(): "RSP: %04x:%016lx EFLAGS: %08lx", "RAX: %016lx RBX: %016lx ...",
+# "FS:  %016lx(%04x) GS:%016lx(%04x) knlGS:%016lx"; arm64 __show_regs(): "sp : %016llx",
+# "x29: %016llx x28: %016llx ...".  CR2 is the fault address, not a register value here.
+_REGISTER = re.compile(r"(?:^|(?<=[\s\]]))(?P<reg>R[A-Z0-9]{1,3}|E[A-Z]{2}|FS|GS|knlGS|x[0-9]{1,2}|sp|fp)"
+                       r" {0,2}: {0,2}(?:[0-9a-fA-F]{4}:)?$")
+_STACK_REGISTERS = frozenset(("RSP", "ESP", "sp"))
+
+
+def register_of(text: str, start: int) -> str | None:
+    """The register a hex word at ``text[start:]`` is the value of, in a register dump."""
+    m = _REGISTER.search(text, max(0, start - 12), start)
+    return m["reg"] if m else None
+
+
 def scan_pointers(text: str, ctx: Context) -> list[Finding]:
-    """Struct page pointers and direct-map addresses in any 16-digit hex word."""
+    """Struct page pointers and direct-map addresses in any 16-digit hex word.
+
+    A word in the vmemmap or direct-map window that the log does not support a pfn for
+    (see `Layout.no_pfn_reason`), or a stack pointer register's value, is an ``address``
+    finding: its kind in ``type`` ("stack" for RSP/sp), the reason in ``note``.  Other
+    register values follow the same rule, named in the note.
+    """
     layout = ctx.layout
     if layout.bits != 64:
         return []
@@ -29,23 +49,38 @@ def scan_pointers(text: str, ctx: Context) -> list[Finding]:
         tag = "" if value == raw else f"arm64 tag {raw >> 56:#04x} stripped"
         if value in ctx.seen:
             continue
-        if layout.in_vmemmap(value):
+        in_vmemmap = layout.in_vmemmap(value)
+        if not in_vmemmap and not layout.in_direct_map(value):
+            continue
+        ctx.seen.add(raw)
+        reg = register_of(text, m.start()) if ":" in text else None
+        if reg in _STACK_REGISTERS:
+            out.append(Finding(ctx.line, Kind.ADDRESS, virt=value, type="stack",
+                               note=join_notes(tag, f"register {reg}: a stack pointer (vmalloc'd with "
+                                                    f"CONFIG_VMAP_STACK; {layout.address_kind(value)}): no pfn")))
+            continue
+        if reg is not None:
+            tag = join_notes(tag, f"register {reg}")
+        if in_vmemmap:
             got = layout.page_to_pfn(value)
-            if got is None:
+            if got is not None:
+                pfn, off = got
+                inside = f"{off} bytes into the struct page" if off else ""
+                out.append(Finding(ctx.line, Kind.STRUCT_PAGE, pfn=pfn, phys=pfn << layout.page_shift, page=value,
+                                   note=join_notes(tag, f"pfn from the struct page pointer: {layout.vmemmap_how()}",
+                                                   layout.support(True), inside)))
                 continue
-            ctx.seen.add(raw)
-            pfn, off = got
-            inside = f"{off} bytes into the struct page" if off else ""
-            out.append(Finding(ctx.line, Kind.STRUCT_PAGE, pfn=pfn, phys=pfn << layout.page_shift, page=value,
-                               note=join_notes(tag, f"pfn from the struct page pointer: {layout.vmemmap_how()}",
-                                               inside)))
-        elif layout.in_direct_map(value):
+        else:
             phys = layout.va_to_phys(value)
-            if phys is None:
+            if phys is not None:
+                out.append(Finding(ctx.line, Kind.DIRECT_MAP, pfn=phys >> layout.page_shift, phys=phys, virt=value,
+                                   note=join_notes(tag, layout.direct_how(value))))
                 continue
-            ctx.seen.add(raw)
-            out.append(Finding(ctx.line, Kind.DIRECT_MAP, pfn=phys >> layout.page_shift, phys=phys, virt=value,
-                               note=join_notes(tag, layout.direct_how())))
+        kind = layout.address_kind(value)
+        if (kind == "direct map" and not layout.direct_known) or (kind == "vmemmap" and not layout.vmemmap_known):
+            kind += " (base unknown)"
+        out.append(Finding(ctx.line, Kind.ADDRESS, virt=value, type=kind,
+                           note=join_notes(tag, layout.no_pfn_reason(value) or "no pfn")))
     return out
 
 

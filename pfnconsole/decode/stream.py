@@ -13,6 +13,7 @@ its own, so that line is already decoded with what it implied).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import TextIO
 
 from ..core.arch import canonical_arch
@@ -46,11 +47,12 @@ def calibration_findings(cal: Calibration, line: int | None = None) -> list[Find
 
 
 class _Decoder:
-    def __init__(self, arch: str, calibration: Calibration | None) -> None:
+    def __init__(self, arch: str, calibration: Calibration | None, lpae: bool | None = None) -> None:
         self.arch = canonical_arch(arch)
         self.online = Calibrator(self.arch) if calibration is None else None
         self.calibration = calibration
-        self.ctx = Context(make_layout(self.arch, calibration))
+        self.lpae = lpae
+        self.ctx = Context(replace(make_layout(self.arch, calibration), lpae=lpae))
         self._emitted: set[str] = set()
         self._gate = self._pointer_gate(self.ctx.layout)
 
@@ -87,7 +89,7 @@ class _Decoder:
     def _relayout(self, line: int) -> list[Finding]:
         assert self.online is not None
         cal = self.online.result()
-        self.ctx.layout = make_layout(self.arch, cal)
+        self.ctx.layout = replace(make_layout(self.arch, cal), lpae=self.lpae)
         self._gate = self._pointer_gate(self.ctx.layout)
         fresh = [t for t in cal.sources if t not in self._emitted]
         self._emitted.update(fresh)
@@ -141,10 +143,21 @@ def decode_lines(lines: TextIO | Iterable[str], *, arch: str = "x86_64",
 def decode_blocks(blocks: Iterable[Block], *, arch: str = "x86_64",
                   calibration: Calibration | None = None, skim: bool = True) -> Iterator[Finding]:
     """`decode_lines` over blocks of text (see `source.blocks_of`)."""
-    dec = _Decoder(arch, calibration)
-    yield from dec.start()
+    for _, _, found in decode_with_lines(blocks, arch=arch, calibration=calibration, skim=skim):
+        yield from found
+
+
+def decode_with_lines(blocks: Iterable[Block], *, arch: str = "x86_64", calibration: Calibration | None = None,
+                      skim: bool = True, lpae: bool | None = None) -> Iterator[tuple[int, str, list[Finding]]]:
+    """(line number, cleaned logical line, its findings) for every line read; the
+    calibration findings come first with line 0 and no text.  What `report.Reporter` reads.
+    ``lpae``: what the log showed of a 32-bit ARM kernel's page tables (`detect`)."""
+    dec = _Decoder(arch, calibration, lpae)
+    first = dec.start()
+    if first:
+        yield 0, "", first
     for number, text in skim_lines(blocks, dec.anchors() if skim else None, dec.quiet):
-        yield from dec.feed(number, text)
+        yield number, text, dec.feed(number, text)
 
 
 def decode_text(text: str, *, arch: str = "x86_64", skim: bool = True) -> list[Finding]:

@@ -1,9 +1,13 @@
-"""Page-table entries: the x86 page-fault walk and "BUG: Bad page map".
+"""Page-table entries: page-fault walks, "BUG: Bad page map", and swap entries.
 
-x86 dump_pagetable() prints ``PGD %lx P4D %lx PUD %lx PMD %lx PTE %lx``.  Present entries
-hold the next table's (or the page's) physical address in bits 12..51; since the L1TF
-mitigation a non-present, non-zero entry stores that field inverted.  arm32 print_bad_pte()
-shows the Linux PTE (address in bits 12..31, L_PTE_* flags below) and the L1 descriptor.
+x86 dump_pagetable() prints ``PGD %lx P4D %lx PUD %lx PMD %lx PTE %lx`` with pr_cont, so
+syslog/journald may keep each level as a line of its own: those are read while the walk
+after a fault is open (`PageWalk`).  Present entries hold the next table's (or the page's)
+physical address in bits 12..51; since the L1TF mitigation a non-present, non-zero entry
+stores that field inverted.  32-bit ARM entries (classic and LPAE: print_bad_pte() and
+show_pte()) are decoded by `arm_tables`.  A "Bad swap file entry" line (`SwapEntry`) makes
+the non-present pte of the "Bad page map" line right after it read as a swap entry: a
+type and an offset, no pfn.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ..core.units import human_size, hx
+from . import arm_tables
 from .base import Context, Format, Record, h, join_notes
 from .layout import Layout
 from .model import Finding, Kind
@@ -63,19 +68,16 @@ def x86_entry(level: str, value: int, addr: int | None, layout: Layout) -> Entry
                  "meaningless if this is a swap entry")
 
 
-_ARM_BITS = ((0, "VALID"), (1, "YOUNG"), (6, "DIRTY"), (7, "RDONLY"), (8, "USER"), (9, "XN"),
-             (10, "SHARED"), (11, "NONE"))
-
-
-def generic_pte(value: int, layout: Layout) -> tuple[int, int, tuple[str, ...], str]:
-    """(pfn, phys, flag names, how) for a PTE of the given arch."""
+def generic_pte(value: int, layout: Layout, digits: int = 0,
+                lpae: bool | None = None) -> tuple[int, int, tuple[str, ...], str]:
+    """(pfn, phys, flag names, how) for a PTE of the given arch; ``digits`` is how many hex
+    digits it was printed with, ``lpae`` the caller's word on 32-bit ARM (see `arm_tables`)."""
     if layout.is_x86:
         e = x86_entry("PTE", value, None, layout)
         return e.pfn or 0, e.phys or 0, e.flags, e.note
     if layout.arch == "arm":
-        phys = value & ~0xFFF & 0xFFFFFFFF
-        names = tuple(n for bit, n in _ARM_BITS if value >> bit & 1)
-        return phys >> 12, phys, names, "ARM Linux PTE: phys = pte & ~0xfff, low bits are L_PTE_* flags"
+        a = arm_tables.arm_pte(value, digits, _lpae(layout, lpae))
+        return a.pfn or 0, a.phys or 0, a.flags, a.how
     if layout.arch == "arm64":
         phys = value & 0x0000FFFFFFFFF000 & ~(layout.page_size - 1)
         valid = ("VALID",) if value & 1 else ()
@@ -85,21 +87,123 @@ def generic_pte(value: int, layout: Layout) -> tuple[int, int, tuple[str, ...], 
     return phys >> layout.page_shift, phys, (), "pte & PAGE_MASK"
 
 
+def _lpae(layout: Layout, lpae: bool | None) -> bool | None:
+    """The caller's word on LPAE, else the layout's (a field another module may add)."""
+    if lpae is not None:
+        return lpae
+    got = getattr(layout, "lpae", None)
+    return got if isinstance(got, bool) else None
+
+
+# arch/x86/mm/fault.c show_fault_oops(): "BUG: unable to handle page fault for address: %px"
+# (v5.1+; "BUG: unable to handle kernel %s at %px" before, NULL pointer dereference or paging
+# request), "BUG: kernel NULL pointer dereference, address: %px" (v5.1+);
+# arch/arm64/mm/fault.c die_kernel_fault() and arch/arm/mm/fault.c __do_kernel_fault():
+# "Unable to handle kernel %s at virtual address %016lx" / "%08lx".
 FAULT = re.compile(
     r"(?:BUG: unable to handle (?P<what>page fault for address:|kernel paging request at|"
-    r"kernel NULL pointer dereference at)|Unable to handle kernel (?P<what64>[\w -]{0,48}?) ?at virtual address) "
+    r"kernel NULL pointer dereference at)|BUG: kernel (?P<null>NULL pointer dereference), address:|"
+    r"Unable to handle kernel (?P<what64>[\w -]{0,48}?) ?at virtual address) "
     r"(?:0x)?(?P<addr>[0-9a-fA-F]{1,16})\b"
 )
 WALK = re.compile(r"\b(?P<lvl>PGD|P4D|PUD|PMD|PTE) (?P<val>[0-9a-fA-F]{1,16})\b")
+# arch/x86/mm/fault.c dump_pagetable() (64-bit): pr_info("PGD %lx "), then pr_cont("P4D %lx ")
+# (v4.12+), "PUD %lx ", "PMD %lx ", "PTE %lx", pr_cont("\n"); plain printk() pieces in
+# older kernels (v4.9 and before, boundary approximate); "BAD\n" when an entry cannot be
+# read.  One piece per syslog line is read while the walk is open: the whole line is level
+# words and values.
+_PAIR = re.compile(r"(?P<lvl>PGD|P4D|PUD|PMD|PTE) (?P<val>[0-9a-fA-F]{1,16})(?= |$)")
+_LEVELS = ("PGD", "P4D", "PUD", "PMD", "PTE")
 _WALK32 = re.compile(r"\*(?P<lvl>pdpt|pde|pte) = (?P<val>[0-9a-fA-F]{8,16})\b")
+# arch/x86/mm/fault.c dump_pagetable() (32-bit): "*pdpt = %016Lx " (PAE, pr_info),
+# "*pde = %0*Lx " (pr_cont with PAE, pr_info without), pr_cont("*pte = %0*Lx ").
+_LEVELS32 = ("PDPT", "PDE", "PTE")
 _ARM64_WALK = re.compile(r"\b(?P<lvl>pgd|p4d|pud|pmd|pte)=(?P<val>[0-9a-fA-F]{8,16})\b")
+# arch/arm/mm/fault.c show_pte(): "pgd = %p", "[%08lx] *pgd=%08llx", then pr_cont pieces
+# ", *pud=%08llx" (never on ARM: PTRS_PER_PUD 1), ", *pmd=%08llx" (LPAE only: PTRS_PER_PMD 1
+# in the classic layout), ", *pte=%08llx", ", *ppte=%08llx" (classic only: the hardware PTE),
+# "(bad)"; printk() without a level before v4.x.
+_ARM_SHOW = re.compile(r"\*(?P<lvl>pgd|pud|pmd|pte|ppte)=(?P<val>[0-9a-fA-F]{8,16})\b")
+_ARM_ADDR = re.compile(r"^\[(?P<addr>[0-9a-fA-F]{8})\] \*pgd=")
+_ARM_PIECE = re.compile(r"^, \*(?:pud|pmd|pte|ppte)=")
+_ARM_LEVELS = ("PGD", "PUD", "PMD", "PTE", "PPTE")
+_PGD_PTR = re.compile(r"^pgd = (?P<p>[0-9a-fA-F]{8,16}|\(_{0,4}ptrval_{0,4}\)|\(null\))$")
+
+
+@dataclass
+class _State:
+    """What this module keeps across lines of one reader (`base.Context` has no field for it):
+    the walk being read after a fault, and the last "Bad swap ... entry" line."""
+
+    walk_open: bool = False
+    walk_last: int = -1
+    """Index (in its level list) of the last level read on an earlier line."""
+    walk_prev: tuple[str, int] | None = None
+    """(level, value) of the last entry read, for the P4D-folded note across lines."""
+    walk_lpae: bool | None = None
+    walk_addr: int | None = None
+    walk_line: int = 0
+    """Line of the last ARM show_pte() head (``[addr] *pgd=``)."""
+    swap: tuple[int, int, str] | None = None
+    """(line, swp_entry_t value, label) of the last "Bad swap file entry" style line."""
+
+
+def _state(ctx: Context) -> _State:
+    """This module's state on ``ctx``, kept in the instance dict until `base.Context` has a
+    field for it (without either, each line is read on its own)."""
+    store = getattr(ctx, "__dict__", None)
+    if store is None:
+        return _State()
+    st = store.get("_tables_state")
+    if not isinstance(st, _State):
+        st = store["_tables_state"] = _State()
+    return st
+
+
+def _level_pairs(text: str) -> list[re.Match[str]] | None:
+    """The (level, value) pairs a whole line is made of, else None: ``PUD 2067 PMD 3067``,
+    ``PMD 0``; a last ``BAD`` (a plain printk() of old kernels) is allowed."""
+    pos, n = 0, len(text)
+    out: list[re.Match[str]] = []
+    while pos < n and len(out) < 5:
+        m = _PAIR.match(text, pos)
+        if m is None:
+            break
+        out.append(m)
+        pos = m.end() + 1
+    rest = text[pos:].strip() if pos < n else ""
+    return out if out and rest in ("", "BAD") else None
+
+
+def _pde_entry(token: str, value: int, addr: int | None, layout: Layout) -> Entry:
+    """A 32-bit ``*pde`` entry: a PMD with PAE (16 digits, 2 MiB pages), else a 32-bit
+    page-directory entry whose PSE bit maps 4 MiB (bits 31:22; PSE-36 high bits ignored)."""
+    if len(token) == 16 or value & 0x81 != 0x81:
+        e = x86_entry("PMD", value, addr, layout)
+        return Entry("PDE", e.value, e.pfn, e.phys, e.flags, e.leaf, e.note)
+    base = value & 0xFFC00000
+    phys = base + (addr & 0x3FFFFF) if addr is not None else base
+    names = tuple(name for bit, name in _X86_BITS if value >> bit & 1)
+    return Entry("PDE", value, base >> 12, phys, names, True, f"present 4 MiB page at {hx(base)}")
+
+
+def _continues(level: str, value: int) -> bool:
+    """Does dump_pagetable() print a further level after this entry?  pgd_present() is 1 when
+    the P4D level is folded (4-level paging), so a PGD never ends the walk here."""
+    if level == "PGD":
+        return True
+    if level in ("PTE", "PPTE") or value == 0:
+        return False
+    if level in ("PUD", "PMD", "PDE") and value & 0x80:
+        return False  # a huge page (pud_leaf / pmd_leaf)
+    return bool(value & 1) or (level in ("PMD", "PDE") and bool(value & 0x100))
 
 
 class PageFault(Format):
     """The fault line: its address is what the page-table walk after it resolves."""
 
     name = "page_fault"
-    anchors = ("nable to handle",)
+    anchors = ("nable to handle", "NULL pointer dereference, address")
 
     def match(self, text: str, ctx: Context) -> list[Finding] | None:
         layout = ctx.layout
@@ -109,42 +213,55 @@ class PageFault(Format):
         addr = layout.untag(h(m["addr"]))
         ctx.fault = (ctx.line, addr)
         ctx.fault_age = 0
-        what = (m["what"] or m["what64"] or "").rstrip(": ").replace(" for address", "").replace(" at", "")
+        st = _state(ctx)
+        st.walk_open, st.walk_last, st.walk_prev, st.walk_lpae, st.walk_addr = True, -1, None, None, addr
+        if m["null"]:
+            what = "kernel NULL pointer dereference"
+        else:
+            what = (m["what"] or m["what64"] or "").rstrip(": ").replace(" for address", "").replace(" at", "")
         phys = layout.va_to_phys(addr) if layout.bits == 64 else None
         pfn = None if phys is None else phys >> layout.page_shift
+        if phys is not None:
+            note = layout.direct_how(addr)
+        elif layout.bits == 64 and addr >> 63:  # a kernel address: say what it is instead
+            note = join_notes(f"{layout.address_kind(addr)} address", layout.no_pfn_reason(addr))
+        else:
+            note = ""
         return [ctx.finding(Kind.PAGE_FAULT, virt=addr, pfn=pfn, phys=phys, type=what or "paging request",
-                            note=layout.direct_how() if phys is not None else "")]
+                            note=note)]
 
 
 class PageWalk(Format):
-    """The walk printed after a fault: x86 ``PGD .. PTE ..`` or ``*pde =``, arm64 ``pgd=``."""
+    """The walk printed after a fault: x86 ``PGD .. PTE ..`` (one line, or one level a line)
+    or ``*pde =``, arm64 ``pgd=``, 32-bit ARM ``*pgd=`` / ``pgd = %p``."""
 
     name = "page_walk"
-    anchors = ("PGD ", "*pde", "*pdpt", "pgd=")
+    anchors = ("PGD ", "P4D ", "PUD ", "PMD ", "PTE ", "*pde", "*pdpt", "*pte", "pgd=", "*pud=", "*pmd=",
+               "*ppte=", "pgd = ")
 
     def match(self, text: str, ctx: Context) -> list[Finding] | None:
         layout = ctx.layout
         if "nable to handle" in text and FAULT.search(text):
             return None  # the fault line itself
         stripped = text.lstrip()
-        if stripped.startswith(("PGD ", "*p")):
-            fault_addr = ctx.fault[1] if ctx.fault else None
-            out = []
-            matches = list(WALK.finditer(text)) or list(_WALK32.finditer(text))
-            prev: int | None = None
-            for w in matches:
-                lvl = w["lvl"].upper()
-                value = h(w["val"])
-                e = x86_entry("PTE" if lvl == "PTE" else lvl, value, fault_addr, layout)
-                note = e.note
-                if lvl == "P4D" and prev == value and value:
-                    note = join_notes(note, "same as PGD: P4D folded (4-level paging)")
-                prev = value
-                virt = fault_addr if e.leaf else None
-                out.append(ctx.finding(Kind.PTE, pfn=e.pfn, phys=e.phys, virt=virt, type=lvl,
-                                       flags=e.flags, note=join_notes(f"{lvl} {w['val']}", note)))
-            ctx.touch()
-            return out or None
+        st = _state(ctx)
+        if stripped.startswith("PGD "):
+            st.walk_open, st.walk_last, st.walk_prev = True, -1, None
+            return self._levels(list(WALK.finditer(text)), _LEVELS, ctx, st)
+        if stripped.startswith(("*pdpt = ", "*pde = ", "*pte = ")):
+            if stripped.startswith("*pdpt = ") or not st.walk_open:
+                st.walk_open, st.walk_last, st.walk_prev = True, -1, None
+            return self._levels(list(_WALK32.finditer(text)), _LEVELS32, ctx, st)
+        if stripped[:4] in ("P4D ", "PUD ", "PMD ", "PTE "):
+            if ctx.fault is None or not st.walk_open:
+                return None
+            pairs = _level_pairs(stripped)
+            order = [_LEVELS.index(p["lvl"]) for p in pairs or ()]
+            if pairs is None or order[0] <= st.walk_last or order != sorted(set(order)):
+                return None
+            return self._levels(pairs, _LEVELS, ctx, st)
+        if layout.arch == "arm":
+            return self._arm(stripped, ctx, st)
         if "pgd=" in text:
             out = []
             for w in _ARM64_WALK.finditer(text):
@@ -156,7 +273,110 @@ class PageWalk(Format):
                 out.append(Finding(ctx.line, Kind.PTE, pfn=pfn, phys=phys, type=w["lvl"].upper(), flags=names,
                                    note=join_notes(f"{w['lvl']}={w['val']}", how)))
             return out or None
+        return _pgd_pointer(stripped, ctx)
+
+    @staticmethod
+    def _levels(matches: list[re.Match[str]], levels: tuple[str, ...], ctx: Context,
+                st: _State) -> list[Finding] | None:
+        """Findings of x86 entries; the walk stays open while the last one leads further."""
+        fault_addr = ctx.fault[1] if ctx.fault else None
+        out = []
+        for w in matches:
+            lvl = w["lvl"].upper()
+            if lvl not in levels:
+                continue
+            value = h(w["val"])
+            e = _pde_entry(w["val"], value, fault_addr, ctx.layout) if lvl == "PDE" else \
+                x86_entry(lvl, value, fault_addr, ctx.layout)
+            note = e.note
+            if lvl == "P4D" and st.walk_prev is not None and st.walk_prev == ("PGD", value) and value:
+                note = join_notes(note, "same as PGD: P4D folded (4-level paging)")
+            st.walk_prev = (lvl, value)
+            st.walk_last = levels.index(lvl)
+            virt = fault_addr if e.leaf else None
+            out.append(ctx.finding(Kind.PTE, pfn=e.pfn, phys=e.phys, virt=virt, type=lvl,
+                                   flags=e.flags, note=join_notes(f"{lvl} {w['val']}", note)))
+        if st.walk_prev is not None and not _continues(*st.walk_prev):
+            st.walk_open = False
+        ctx.touch()
+        return out or None
+
+    @staticmethod
+    def _arm(text: str, ctx: Context, st: _State) -> list[Finding] | None:
+        """32-bit ARM show_pte(): ``[addr] *pgd=..`` and its pieces, or ``pgd = %p``."""
+        head = _ARM_ADDR.match(text)
+        if head is not None:
+            st.walk_open, st.walk_last, st.walk_addr = True, -1, h(head["addr"])
+            st.walk_lpae, st.walk_line = None, ctx.line
+        elif not (st.walk_open and 0 < ctx.line - st.walk_line <= 4 and _ARM_PIECE.match(text)):
+            return _pgd_pointer(text, ctx)
+        matches = list(_ARM_SHOW.finditer(text))
+        if not matches:
+            return None
+        evident = _arm_lpae_evident(text, matches)
+        if evident is not None:
+            st.walk_lpae = evident
+        elif head is not None:
+            st.walk_lpae = _lpae(ctx.layout, None)
+        lpae = bool(st.walk_lpae)
+        addr = st.walk_addr
+        out = []
+        for w in matches:
+            lvl, value = w["lvl"].upper(), h(w["val"])
+            if _ARM_LEVELS.index(lvl) <= st.walk_last:
+                continue
+            st.walk_last = _ARM_LEVELS.index(lvl)
+            if lvl == "PTE":
+                a = arm_tables.lpae_pte(value) if lpae else arm_tables.classic_pte(value)
+            elif lvl == "PPTE":
+                a = arm_tables.classic_hw_pte(value)
+            elif lpae:
+                a = arm_tables.lpae_table(lvl, value)
+            else:
+                a = arm_tables.classic_l1(value)
+            phys, virt = a.phys, None
+            if lvl == "PTE" and a.present and phys is not None and addr is not None:
+                phys, virt = phys | (addr & 0xFFF), addr
+            layout_name = "LPAE" if lpae else "classic"
+            out.append(ctx.finding(Kind.PTE, pfn=a.pfn if value else None, phys=phys if value else None,
+                                   virt=virt, type=lvl, flags=a.flags,
+                                   note=join_notes(f"*{w['lvl']}={w['val']}", f"ARM {layout_name}",
+                                                   a.how if value else "empty")))
+        if st.walk_last >= _ARM_LEVELS.index("PPTE") or (lpae and st.walk_last >= _ARM_LEVELS.index("PTE")):
+            st.walk_open = False
+        ctx.touch()
+        return out or None
+
+
+def _arm_lpae_evident(text: str, matches: list[re.Match[str]]) -> bool | None:
+    """What a show_pte() line itself says about LPAE: ``*pmd=`` is printed only with LPAE
+    (PTRS_PER_PMD is 1 in the classic layout), ``*ppte=`` only without; a value of more than
+    8 digits is a 64-bit entry; a lone ``*pgd=`` with type bits 0b11 is an LPAE table
+    descriptor (a classic L1 descriptor of type 0b11, the ARMv5 fine table, Linux never makes)."""
+    if "*pmd=" in text or any(len(w["val"]) > 8 for w in matches):
+        return True
+    if "*ppte=" in text:
+        return False
+    if len(matches) == 1 and matches[0]["lvl"] == "pgd" and h(matches[0]["val"]) & 3 == 3:
+        return True
+    return None
+
+
+def _pgd_pointer(text: str, ctx: Context) -> list[Finding] | None:
+    """arch/arm/mm/fault.c (and old arm64) show_pte(): ``pgd = %p``, the virtual address of
+    mm->pgd (hashed by %p since v4.15)."""
+    m = _PGD_PTR.match(text)
+    if m is None:
         return None
+    token = m["p"]
+    if token.startswith("("):
+        return [ctx.finding(Kind.PTE, type="pgd pointer", note="mm->pgd: pointer hidden")]
+    value = h(token)
+    note = "mm->pgd: virtual address of the top-level page table"
+    if ctx.layout.bits == 64 and len(token) == 16 and value >> 32 == 0:
+        return [ctx.finding(Kind.PTE, type="pgd pointer", note=join_notes(note, "hashed by %p"))]
+    # no phys: a finding with both virt and phys reads as a walk's leaf (the fault address)
+    return [ctx.finding(Kind.PTE, virt=value, type="pgd pointer", note=note)]
 
 
 BAD_MAP = re.compile(r"Bad page map in process (?P<comm>[^\n]{0,64}?)\s{1,2}pte:(?P<pte>[0-9a-fA-F]{1,16}) "
@@ -166,14 +386,11 @@ _BAD_MAP_VMA = re.compile(r"^addr:(?P<addr>(?:0x)?[0-9a-fA-F]{1,16}) vm_flags:(?
                           r"(?: index:(?P<index>[0-9a-fA-F]{1,16}))?")
 
 
-def pmd_table(value: int, layout: Layout) -> tuple[int, str]:
+def pmd_table(value: int, layout: Layout, digits: int = 0, lpae: bool | None = None) -> tuple[int, str]:
     """Physical address of what a PMD entry points at, and how it was found."""
     if layout.arch == "arm":
-        if value & 3 == 1:
-            return value & ~0x3FF & 0xFFFFFFFF, "ARM L1 descriptor, coarse table: pmd & ~0x3ff"
-        if value & 3 == 2:
-            return value & ~0xFFFFF & 0xFFFFFFFF, "ARM L1 section descriptor: pmd & ~0xfffff"
-        return value & ~0x3FF & 0xFFFFFFFF, "ARM L1 descriptor (type bits invalid): pmd & ~0x3ff"
+        a = arm_tables.arm_pmd(value, digits, _lpae(layout, lpae))
+        return a.phys or 0, a.how
     if layout.is_x86:
         e = x86_entry("PMD", value, None, layout)
         return e.phys or 0, e.note
@@ -181,7 +398,109 @@ def pmd_table(value: int, layout: Layout) -> tuple[int, str]:
     return phys, "table address bits 47:12"
 
 
+# --------------------------------------------------------------------------------------
+# Swap entries
+# --------------------------------------------------------------------------------------
+
+# mm/swapfile.c: Bad_file[] "Bad swap file entry ", Unused_file[] "Unused swap file entry ",
+# Bad_offset[] "Bad swap offset entry ", Unused_offset[] "Unused swap offset entry ", printed
+# as "%s%08lx" of swp_entry_t.val after "swap_free: " (v2.6 to v4.x, swap_info_get()), then
+# "swap_info_get: " (later v4.x), then "%s: " __func__ (__swap_info_get, _swap_info_get,
+# get_swap_device, ...; v5.x, v6.x); "swap_dup: " in __swap_duplicate() of old kernels.  The
+# release boundaries between the prefixes are approximate: any "name: " prefix is read.
+_SWAP_BAD = re.compile(r"(?:^|\s)(?P<func>[A-Za-z_]\w{0,47}): (?P<label>(?:Bad|Unused) swap (?:file|offset) entry) "
+                       r"(?P<val>[0-9a-fA-F]{1,16})\b")
+SWAP_LINK_LINES = 5
+"""How many lines after a "Bad swap ... entry" line its pte's "Bad page map" may come."""
+
+# include/linux/swapops.h swp_entry(): val = type << SWP_TYPE_SHIFT | offset, offset below.
+#   v4.20+      SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT = (BITS_PER_LONG - 1) - 5
+#   v3.1-v4.19  SWP_TYPE_SHIFT(e) = BITS_PER_LONG - (MAX_SWAPFILES_SHIFT + RADIX_TREE_EXCEPTIONAL_SHIFT 2)
+#   before v3.1 SWP_TYPE_SHIFT(e) = BITS_PER_LONG - MAX_SWAPFILES_SHIFT
+_SWP_ENTRY_SHIFTS = (("v4.20+", 6), ("v3.1-v4.19", 7), ("before v3.1", 5))
+"""(kernels, BITS_PER_LONG - SWP_TYPE_SHIFT), newest first."""
+
+# arch/x86/include/asm/pgtable_64.h __swp_type() / __swp_offset():
+#   v4.18+ (L1TF; also in the stable kernels it went to): type bits 59-63, offset
+#     inverted in bits 9-58: type = pte >> 59, offset = ~pte << 5 >> 14 (SWP_OFFSET_SHIFT 14)
+#   before v4.18 (since the move above _PAGE_PROTNONE for an A/D-bit erratum, about v4.6): type bits
+#     9-13, offset = pte >> 14; the older layout (type from bit 1) is not modelled
+
+
+def _x86_swap(value: int) -> list[tuple[str, int, int, str]]:
+    """x86_64 readings of a swap pte (u64), newest first."""
+    return [("v4.18+ (L1TF)", value >> 59, (~value >> 9) & ((1 << 50) - 1),
+             "type = pte >> 59, offset = (~pte >> 9) & (2^50 - 1)"),
+            ("before v4.18", (value >> 9) & 0x1F, value >> 14, "type = (pte >> 9) & 0x1f, offset = pte >> 14")]
+
+
+# arch/arm64/include/asm/pgtable.h __SWP_TYPE_SHIFT, __SWP_TYPE_BITS, __SWP_OFFSET_SHIFT, bits:
+_ARM64_SWAP = (("v6.10+", 6, 5, 12, 50), ("v6.0-v6.9", 3, 5, 8, 50), ("v4.0-v5.19", 2, 6, 8, 50),
+               ("v3.7-v3.19", 3, 6, 9, 49))
+
+
+def swap_readings(value: int, layout: Layout) -> list[tuple[str, int, int, str]] | None:
+    """Every (kernels, type, offset, how) reading of a swap pte for the arch, newest first;
+    None when the arch's layout is not modelled here."""
+    if layout.is_x86 and layout.bits == 64:
+        return _x86_swap(value)
+    if layout.arch == "arm64":
+        return [(era, (value >> ts) & ((1 << tb) - 1), (value >> os) & ((1 << ob) - 1),
+                 f"type = (pte >> {ts}) & {hx((1 << tb) - 1)}, offset = (pte >> {os}) & (2^{ob} - 1)")
+                for era, ts, tb, os, ob in _ARM64_SWAP]
+    if layout.arch == "arm":
+        return arm_tables.arm_swap(value)
+    return None
+
+
+def swp_entry_readings(value: int, bits: int) -> list[tuple[str, int, int]]:
+    """(kernels, type, offset) of a swp_entry_t value, newest first (BITS_PER_LONG ``bits``)."""
+    out = []
+    for era, less in _SWP_ENTRY_SHIFTS:
+        shift = bits - less
+        out.append((era, value >> shift, value & ((1 << shift) - 1)))
+    return out
+
+
+def _not_present(value: int, layout: Layout, digits: int, lpae: bool | None) -> bool:
+    """A non-zero pte that pte_present() calls not present (x86 also checks _PAGE_PROTNONE)."""
+    if value == 0:
+        return False
+    if layout.is_x86:
+        return not value & 0x101
+    if layout.arch == "arm" and arm_tables.is_lpae(digits, _lpae(layout, lpae)):
+        return not value & 3
+    return not value & 1
+
+
+class SwapEntry(Format):
+    """mm/swapfile.c "Bad swap file entry %08lx" and its kin: a swp_entry_t value, whose
+    pte a following "Bad page map" line prints (see `BadPageMap`)."""
+
+    name = "swap_entry"
+    anchors = ("swap file entry", "swap offset entry")
+
+    def match(self, text: str, ctx: Context) -> list[Finding] | None:
+        m = _SWAP_BAD.search(text)
+        if m is None:
+            return None
+        value = h(m["val"])
+        _state(ctx).swap = (ctx.line, value, m["label"])
+        bits = 64 if ctx.layout.bits == 64 else 32
+        (era, typ, off), *older = swp_entry_readings(value, bits)
+        rest = "; ".join(f"{e}: type {t}, offset {hx(o)}" for e, t, o in older)
+        note = join_notes(f"{m['func']}: swp_entry_t {m['val']}",
+                          f"type {typ}, offset {hx(off)} (include/linux/swapops.h {era}: "
+                          f"type = val >> {bits - 6}, offset = val & (2^{bits - 6} - 1), "
+                          f"BITS_PER_LONG {bits}; {rest})")
+        return [ctx.finding(Kind.BAD_PAGE_MAP, type=m["label"], note=note)]
+
+
 class BadPageMap(Format):
+    """mm/memory.c print_bad_pte(): "BUG: Bad page map in process %s  pte:%08llx pmd:%08llx"
+    (``(long long)``: an LPAE or 64-bit entry prints up to 16 digits), then
+    "addr:%px vm_flags:%08lx anon_vma:%px mapping:%px index:%lx"."""
+
     name = "bad_page_map"
     anchors = ("Bad page map", "vm_flags:")
 
@@ -190,15 +509,25 @@ class BadPageMap(Format):
         m = BAD_MAP.search(text)
         if m:
             pte, pmd = h(m["pte"]), h(m["pmd"])
-            pfn, phys, names, how = generic_pte(pte, layout)
-            table, thow = pmd_table(pmd, layout)
-            ctx.record = Record(ctx.line, pfn, how=f"pfn from the pte of the Bad page map line {ctx.line}")
+            lpae = _lpae(layout, None)
+            if layout.arch == "arm" and lpae is None and max(len(m["pte"]), len(m["pmd"])) <= 8 and pmd & 3 == 3:
+                lpae = True  # an LPAE table descriptor; a classic L1 descriptor of type 0b11 Linux never makes
+            table, thow = pmd_table(pmd, layout, len(m["pmd"]), lpae)
+            pmd_finding = ctx.finding(Kind.BAD_PAGE_MAP, pfn=table >> layout.page_shift, phys=table, type="pmd",
+                                      note=join_notes(f"pmd:{m['pmd']}", f"page table at {hx(table)}", thow))
+            swap = self._swap(pte, len(m["pte"]), lpae, ctx)
             ctx.touch()
+            if swap is not None:
+                ctx.record = Record(ctx.line, None, how="the pte of the Bad page map line is a swap entry")
+                return [ctx.finding(Kind.BAD_PAGE_MAP, type="swap entry",
+                                    note=join_notes(f"process {m['comm'].strip()}", f"pte:{m['pte']}", swap)),
+                        pmd_finding]
+            pfn, phys, names, how = generic_pte(pte, layout, len(m["pte"]), lpae)
+            ctx.record = Record(ctx.line, pfn, how=f"pfn from the pte of the Bad page map line {ctx.line}")
             return [
                 ctx.finding(Kind.BAD_PAGE_MAP, pfn=pfn, phys=phys, type="pte", flags=names,
                             note=join_notes(f"process {m['comm'].strip()}", f"pte:{m['pte']}", how)),
-                ctx.finding(Kind.BAD_PAGE_MAP, pfn=table >> layout.page_shift, phys=table, type="pmd",
-                            note=join_notes(f"pmd:{m['pmd']}", f"page table at {hx(table)}", thow)),
+                pmd_finding,
             ]
         m = _BAD_MAP_VMA.match(text)
         if m:
@@ -209,6 +538,32 @@ class BadPageMap(Format):
                 notes.append(f"index {m['index']}")
             return [ctx.finding(Kind.BAD_PAGE_MAP, virt=addr, type="vma", note=join_notes("user address", *notes))]
         return None
+
+    @staticmethod
+    def _swap(pte: int, digits: int, lpae: bool | None, ctx: Context) -> str | None:
+        """The swap-entry note when a "Bad swap ... entry" line came just before and the pte
+        is not present, else None."""
+        st = _state(ctx)
+        if st.swap is None or not 0 < ctx.line - st.swap[0] <= SWAP_LINK_LINES:
+            return None
+        layout = ctx.layout
+        if not _not_present(pte, layout, digits, lpae):
+            return None
+        readings = swap_readings(pte, layout)
+        if readings is None:
+            return None
+        line, value, label = st.swap
+        st.swap = None
+        bits = 64 if layout.bits == 64 else 32
+        printed = {(t, o): e for e, t, o in swp_entry_readings(value, bits)}
+        pick = next((r for r in readings if (r[1], r[2]) in printed), None)
+        era, typ, off, how = pick or readings[0]
+        others = "; ".join(f"{e}: type {t}, offset {hx(o)}" for e, t, o, _ in readings if e != era)
+        agree = (f"agrees with swp_entry_t {value:x} ({printed[(typ, off)]} swapops.h)"
+                 if pick is not None else "assumed the newest layout")
+        return (f"swap entry: type {typ}, offset {hx(off)} ({layout.arch} {era}: {how}; {agree}"
+                f"{'; other kernels: ' + others if others else ''}); "
+                f"linked to the '{label}' on line {line}")
 
 
 _BRK_PGTABLE = re.compile(r"^BRK \[(?P<a>0x[0-9a-fA-F]{1,16}), (?P<b>0x[0-9a-fA-F]{1,16})\] PGTABLE\s{0,8}$")

@@ -18,6 +18,10 @@ PLACEHOLDER = "type a command: help, register, kmap, teardown …"
 SEARCH_PLACEHOLDER = "search the log: type text, Enter finds an older line, Escape ends"
 
 
+
+BODY_VERBS = ("decode", "machine from-log -")
+"""Commands whose text may follow on the next lines: a paste after them is their body."""
+
 class CommandSuggester(Suggester):
     """Suggest the newest history line that extends the input, else the only completion."""
 
@@ -109,6 +113,14 @@ class CommandLine(Input):
         event.stop()
         event.prevent_default()  # and Input's _on_paste does not run after this one
         at = self.cursor_position
+        head = self.value[:at].strip()
+        if head in BODY_VERBS or head.startswith(BODY_VERBS):
+            # `decode` then a pasted log: one command whose body is the whole paste
+            self._pos = None
+            self.post_message(self.Run(f"{head}\n{event.text}"))
+            self.value = ""
+            self.cursor_position = 0
+            return
         text = self.value[:at] + event.text + self.value[at:]
         lines = text.splitlines()
         if text.endswith(("\n", "\r")):

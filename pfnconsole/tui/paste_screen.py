@@ -150,6 +150,14 @@ e820 maps, page-fault walks and more.
         findings = self.query_one("#paste-findings", OptionList)
         findings.clear_options()
         self._pfns.clear()
+        pages = report.reading.pages if report.reading is not None else ()
+        for i, page in enumerate(pages[:MAX_SHOWN // 4]):
+            key = f"p{i}"
+            if page.pfn is not None:
+                self._pfns[key] = page.pfn
+            head = page.text()[0]
+            meaning = f"\n    {page.meaning[0]}" if page.meaning else ""
+            findings.add_option(Option(Content(head + meaning), id=key))
         shown = report.findings[:MAX_SHOWN]
         for i, f in enumerate(shown):
             key = f"f{i}"
@@ -159,7 +167,8 @@ e820 maps, page-fault walks and more.
             line = "  ".join(part.strip() for part in finding_line(f, verdict).split("\n"))
             findings.add_option(Option(Content(line), id=key))
         more = len(report.findings) - len(shown)
-        summary = (f"{len(report.findings)} finding(s), {len(report.pfns)} distinct pfn(s)"
+        summary = ((f"{len(pages)} page report(s) first, then " if pages else "")
+                   + f"{len(report.findings)} finding(s), {len(report.pfns)} distinct pfn(s)"
                    + (f", the first {MAX_SHOWN} listed" if more > 0 else "")
                    + ("; Enter on one shows it" if report.pfns else ""))
         if report.pfns and report.against != "log":  # else the lines above say so
@@ -168,7 +177,7 @@ e820 maps, page-fault walks and more.
         if shown:
             findings.focus()
             firsts = [i for i, f in enumerate(shown) if f.pfn is not None]
-            findings.highlighted = firsts[0] if firsts else 0
+            findings.highlighted = 0 if pages else firsts[0] if firsts else 0
 
     def _about(self, report: LogReport) -> str:
         """describe() of the log, with what Build machine would do."""

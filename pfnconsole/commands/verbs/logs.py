@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...core.arch import ARCH_NAMES, LOG_ARCH_NAMES
+from ...core.arch import ARCH_NAMES
 from ...core.errors import EngineError
 from ...core.machine import Machine, MachineSpec
 from ...core.physmap import E820Type, e820_type_from_label
 from ...core.units import human_size, hx
-from ...decode import Finding, Kind, blocks_of_text, decode_text
-from ...decode.calibrate import calibrate_blocks
-from ...decode.stream import decode_blocks
+from ...decode import Finding, Kind
+from ...decode.reading import LogReading
+from ...decode.reading import read_text as read_log_text
 from ..files import read_text
 from ..parse import MAX_BODY, ParseError, Words
 from ..result import Result
@@ -47,6 +47,29 @@ def finding_line(f: Finding, verdict: str = "") -> str:
         parts.append(f"→ {verdict}")
     text = "  ".join(parts)
     return text + (f"\n{'':>22}{f.note}" if f.note else "")
+
+
+def reading_summary(got: LogReading) -> list[str]:
+    """The head of a decode report: the machine the log came from and its layout, and how
+    each is known."""
+    cal = got.calibration
+    out = [f"arch      {got.arch} ({got.arch_how})"]
+    d = got.detected
+    if d.kver:
+        out.append(f"kernel    v{d.kver[0]}.{d.kver[1]}" + (f" ({d.release})" if d.release else ""))
+    else:
+        out.append("kernel    version not in the log")
+    if d.conflicts:
+        out.append("          but: " + "; ".join(d.conflicts[:2]))
+    solved = [s for s in cal.sources if s.startswith(("vmemmap", "direct map", "page size"))]
+    if cal.struct_page_size and cal.vmemmap_base is not None:
+        how = "from the log" if any(s.startswith("vmemmap") for s in solved) else f"the {got.arch} default"
+        out.append(f"layout    {cal.struct_page_size}-byte struct page, vmemmap {hx(cal.vmemmap_base)} ({how})")
+    if cal.page_offset is not None:
+        how = "from the log" if any(s.startswith("direct map") for s in solved) else f"the {got.arch} default"
+        out.append(f"          direct map at {hx(cal.page_offset)} ({how})")
+    out += [f"          {s}" for s in solved]
+    return out
 
 
 # --- the machine a log comes from, and where its pfns are on it ------------------------------
@@ -96,6 +119,8 @@ class LogReport:
     """pfn -> where it is on that machine ("in RAM, section 32")."""
     problem: str = ""
     """Why the log's own machine could not be built, when it has a map but was not used."""
+    reading: LogReading | None = None
+    """The whole reading: detection, calibration, the page reports."""
 
     @property
     def pfns(self) -> list[int]:
@@ -134,34 +159,33 @@ def read_log(text: str, arch: str, session: MachineSpec,
              cancelled: Callable[[], bool] = lambda: False) -> LogReport | None:
     """Decode ``text`` and judge its pfns: on the machine the log describes when it has
     a memory map, else on a machine like the session's (built from ``session``, its spec).
-    Pure: touches no session, so a worker thread may run it.  None once ``cancelled()``."""
-    named, kver = version_facts(text)
-    arch = named if named in LOG_ARCH_NAMES else arch
-    cal = calibrate_blocks(blocks_of_text(text), arch)
-    findings: list[Finding] = []
-    for f in decode_blocks(blocks_of_text(text), arch=arch, calibration=cal):
-        findings.append(f)
-        if len(findings) % 256 == 0 and cancelled():
-            return None
-    if cancelled():
+    The arch is the one the log shows, else ``arch``.  Pure: touches no session, so a
+    worker thread may run it.  None once ``cancelled()``."""
+    got = read_log_text(text, None, fallback=arch, cancelled=cancelled)
+    if got is None or cancelled():
         return None
+    arch = got.arch
+    findings = list(got.findings)
+    kver = f"{got.kver[0]}.{got.kver[1]}" if got.kver else None
     ranges, where = layout_from_findings(findings, text.splitlines() if findings else [])
     bases = tuple((f.type.replace("_", " "), f.virt) for f in findings
                   if f.kind == Kind.CALIBRATION and f.virt is not None and f.type)
     judge, against, problem = None, "session", ""
-    if ranges:
+    if ranges and arch in ARCH_NAMES:
         try:
             judge, against = Machine(MachineSpec(arch=arch, e820=ranges)), "log"
         except EngineError as e:
             problem = f"the simulator cannot build the log's machine: {e}"
+    elif ranges:
+        problem = f"the simulator cannot build the log's machine: it models {', '.join(ARCH_NAMES)}, not {arch}"
     if judge is None:
         judge = Machine(session)
     pfns = {f.pfn for f in findings if f.pfn is not None}
     verdicts = {pfn: pfn_verdict(judge, pfn) for pfn in pfns}
     pm = judge.state.physmap
-    return LogReport(arch, named == arch, kver, tuple(findings), ranges, where, bases, against,
+    return LogReport(arch, got.detected.arch == arch, kver, tuple(findings), ranges, where, bases, against,
                      judge.state.arch.name, pm.ram_bytes,
-                     sum(r.size for r in pm.ranges if r.type.is_pmem), verdicts, problem)
+                     sum(r.size for r in pm.ranges if r.type.is_pmem), verdicts, problem, got)
 
 
 def pfn_verdict(m: Machine, pfn: int) -> str:
@@ -198,6 +222,17 @@ def decode_result(report: LogReport) -> Result:
     findings = report.findings
     lines = [finding_line(f, report.verdicts.get(f.pfn, "") if f.pfn is not None else "")
              for f in findings] or ["no page, pfn or memory-map facts found"]
+    pages = report.reading.pages if report.reading is not None else ()
+    if findings:
+        lines.insert(0, f"evidence: {len(findings)} finding(s), one per fact, by line")
+    head: list[str] = []
+    if report.reading is not None:
+        head += reading_summary(report.reading)
+    for page in pages:
+        head += [""] + page.text()
+    if pages:
+        head.append("")
+    lines = head + lines
     if report.verdicts or report.against == "log":
         lines.insert(0, report.summary())
     data = []
@@ -207,9 +242,10 @@ def decode_result(report: LogReport) -> Result:
             row["verdict"] = report.verdicts[f.pfn]
         data.append(row)
     return Result(cmd="decode", ok=True,
-                  data={"findings": data, "pfns": report.pfns, "log": report.to_json()},
+                  data={"findings": data, "pfns": report.pfns, "log": report.to_json(),
+                        "pages": [p.to_json() for p in pages]},
                   lines=lines, parsed={},
-                  echo=f"decode log text ({len(findings)} finding(s), arch {report.arch}, "
+                  echo=f"decode log text ({len(pages)} page report(s), {len(findings)} finding(s), arch {report.arch}, "
                        f"against the {'log' if report.against == 'log' else 'session'}'s machine)")
 
 
@@ -283,21 +319,56 @@ def run_machine_from_log(s: Session, w: Words) -> Result:
 
 
 def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
-    """Build the session's machine from a log's memory map; with no ``arch``, the one the
-    log names (when the simulator has it), else the session's."""
-    if not arch:
-        named = version_facts(text)[0]
-        arch = named if named in ARCH_NAMES else s.machine.state.arch.name
+    """Build the session's machine from a log's memory map, with what the log shows of its
+    kernel: the arch (else the session's), version, page size, struct page size and the
+    x86_64 KASLR bases, so `identify` and `page` read the log's pointers as the decoder does."""
+    got = read_log_text(text, arch or None, fallback=s.machine.state.arch.name)
+    assert got is not None  # never cancelled
+    arch = got.arch
+    if arch not in ARCH_NAMES:
+        raise ParseError(f"{origin}: the log comes from {arch} ({got.arch_how}); the simulator "
+                         f"models {', '.join(ARCH_NAMES)} (give arch= to read it as one of those)")
     lines = text.splitlines()
-    findings = decode_text(text, arch=arch)
+    findings = list(got.findings)
     ranges, where = layout_from_findings(findings, lines)
     if not ranges:
         raise ParseError(f"{origin}: no e820, `user:` or memory node ranges found; "
                          "paste the boot log's memory map")
-    spec = MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}")
-    st = s.machine.machine(spec)
+    cal = got.calibration
+    kw: dict[str, Any] = {}
+    taken = [f"arch {arch} ({got.arch_how})"]
+    if got.kver:
+        kw["kver"] = f"{got.kver[0]}.{got.kver[1]}"
+        taken.append(f"kernel v{kw['kver']}")
+    solved = " ".join(cal.sources)
+    if cal.page_shift and "page size" in solved:
+        kw["page_shift"] = cal.page_shift
+    if cal.struct_page_size and "vmemmap" in solved:
+        kw["struct_page"] = cal.struct_page_size
+        taken.append(f"{cal.struct_page_size}-byte struct page (from the log)")
+    if arch == "x86_64" and "KASLR" in solved:
+        if "direct map" in solved and cal.page_offset is not None:
+            kw["page_offset_base"] = cal.page_offset
+        if "vmemmap" in solved and cal.vmemmap_base is not None:
+            kw["vmemmap_base"] = cal.vmemmap_base
+    nodes = tuple((f.start, f.end, int(f.type[5:])) for f in findings
+                  if f.kind == Kind.NODE_RANGE and f.start is not None and f.end is not None
+                  and f.type and f.type[5:].isdigit())[:1024]
+    if nodes:
+        kw["nodes"] = nodes
+        taken.append(f"node ids from the memory node ranges ({len({n for _, _, n in nodes})} node(s))")
+    notes: list[str] = []
+    try:
+        st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}", **kw))
+    except EngineError as e:  # a version or base the model does not take: the map alone
+        notes.append(f"  not taken from the log: {e}")
+        st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}"))
+        kw = {}
+    for key in ("page_offset_base", "vmemmap_base"):
+        if key in kw:
+            taken.append(f"{key} {hx(kw[key])} (KASLR, from the log)")
     pm = st.physmap
-    out = [f"{arch} from {origin}: {where}",
+    out = [f"{arch} from {origin}: {where}", "  from the log: " + "; ".join(taken), *notes,
            f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
            f"{st.sparse.nr_present} present sections"]
     for r in pm.ranges:
@@ -307,6 +378,8 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
                   data={"arch": arch, "origin": origin, "source": where,
                         "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
                         "pmem": pmem, "ram_bytes": pm.ram_bytes,
-                        "sections_present": st.sparse.nr_present},
+                        "sections_present": st.sparse.nr_present,
+                        "kver": kw.get("kver"), "struct_page": st.arch.struct_page_size,
+                        "page_offset": st.arch.page_offset, "vmemmap_base": st.arch.vmemmap_base},
                   lines=out, parsed={"from_log": origin, "arch": arch},
                   echo=f"machine from-log {origin}")

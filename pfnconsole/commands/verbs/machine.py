@@ -19,7 +19,7 @@ from .logs import run_machine_from_log
     "machine", Subject.MACHINE, "build a machine (arch, RAM, pmem, kernel version)",
     words="[ARCH] [ram=SIZE] [pmem=SIZE@START|none ...] [kver=X.Y] [page=4K|16K|64K] "
           "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N] [phys_offset=ADDR] "
-          "[page_ext=0|1] [zone_device=0|1]",
+          "[page_offset_base=ADDR] [vmemmap_base=ADDR] [page_ext=0|1] [zone_device=0|1]",
     forms=("machine from-log FILE|- [arch=A]",),
     help="Replace the machine with a new one. ARCH is one of " + ", ".join(ARCH_NAMES) + ".\n"
     "ram= is usable RAM (x86 adds the usual holes below 4 GiB); pmem= carves persistent\n"
@@ -28,10 +28,12 @@ from .logs import run_machine_from_log
     "arm64 SECTION_SIZE_BITS). No per-page state is allocated, so 64 TiB is cheap.\n"
     "phys_offset= is where RAM starts on arm64 (PHYS_OFFSET) or riscv64 (phys_ram_base),\n"
     "e.g. 0x40000000 or 0x80000000; from a boot log it is taken from the memory map.\n"
+    "page_offset_base= and vmemmap_base= are x86_64's randomised (KASLR) bases, 1 GiB aligned.\n"
     "page_ext=1 is CONFIG_PAGE_EXTENSION (32-byte struct mem_section, off by default as\n"
     "in Kconfig); zone_device=0 drops CONFIG_ZONE_DEVICE (on by default, as pmem needs).\n"
     "`machine from-log FILE` builds the machine from a boot log's e820/`user:` map (or\n"
-    "its memory node ranges), persistent-memory ranges included; `machine from-log -`\n"
+    "its memory node ranges), persistent-memory ranges included, with the arch, kernel\n"
+    "version, page size, struct page size and bases the log shows; `machine from-log -`\n"
     "reads the log from the lines pasted after it.",
     examples=("machine x86_64", "machine x86_64-5level ram=64T pmem=4G@0x500000000",
               "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse",
@@ -41,7 +43,8 @@ from .logs import run_machine_from_log
              Option("pmem", Kind.SIZE_AT, repeat=True), Option("kver", Kind.WORD),
              Option("page", Kind.WORD, tuple(PAGE_SIZES)), Option("struct_page", Kind.NUMBER),
              Option("memmodel", Kind.WORD, ("vmemmap", "sparse")), Option("cpus", Kind.NUMBER),
-             Option("phys_offset", Kind.NUMBER), Option("page_ext", Kind.WORD, ("0", "1")),
+             Option("phys_offset", Kind.NUMBER), Option("page_offset_base", Kind.NUMBER),
+             Option("vmemmap_base", Kind.NUMBER), Option("page_ext", Kind.WORD, ("0", "1")),
              Option("zone_device", Kind.WORD, ("0", "1"))),
     mutates=True, raw_text=True)
 def run_machine(s: Session, w: Words) -> Result:
@@ -80,6 +83,10 @@ def run_machine(s: Session, w: Words) -> Result:
         kw["cpus"] = parsed["cpus"] = parse_number(v, "cpus")
     if (v := opt(w, "phys_offset")) is not None:
         kw["phys_offset"] = parsed["phys_offset"] = parse_number(v, "phys_offset")
+    for name in ("page_offset_base", "vmemmap_base"):
+        if (v := opt(w, name)) is not None:
+            kw[name] = parse_number(v, name)
+            parsed[name] = f"{kw[name]:#x}"
     for name in ("page_ext", "zone_device"):
         if (v := opt(w, name)) is not None:
             if v not in ("0", "1"):

@@ -51,7 +51,7 @@ def run_page(s: Session, w: Words) -> Result:
     r = s.machine.page(pfn)
     spr = s.machine.state.arch.sections_per_root
     sec = r.section
-    data = to_data(r, "pfn", "phys", "page", "e820", "pfn_valid", "direct", "kmaps", "touches",
+    data = to_data(r, "pfn", "phys", "page", "e820", "pfn_valid", "direct", "kmaps", "touches", "node",
                    section="section_nr", section_mem_map="section.section_mem_map")
     data["section_flags"] = flag_letters(sec.flags) if sec else None
     lines = [f"pfn {s.num(pfn)}: phys {hx(r.phys)} ({r.e820})",
@@ -62,6 +62,8 @@ def run_page(s: Session, w: Words) -> Result:
                 if sec else "root not allocated")]
     if r.direct is not None:
         lines.append(f"  __va {hx(r.direct)}")
+    if s.machine.state.spec.nodes is not None:
+        lines.append(f"  node {r.node}" if r.node is not None else "  in no node's memory range")
     lines.append(f"  simulator: {r.kmaps} kmap(s) open, touched {r.touches} time(s)"
                  + (f", last by {r.last}" if r.last else ""))
     res = ok("page", f"page pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
