@@ -108,7 +108,7 @@ def test_default_layout_without_a_map_below_the_bound():
     out = decode_text(text)
     dm = one(out, Kind.DIRECT_MAP)
     assert dm.pfn == 0x23C01A9
-    assert "below 4 TiB" in dm.note and "no sign of randomisation" in dm.note
+    assert "below 4 TiB with no memory map" in dm.note and "no sign of randomisation" in dm.note
 
 
 # --- refusals -------------------------------------------------------------------------------

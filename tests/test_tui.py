@@ -256,3 +256,24 @@ def test_snapshot_medium(snap_compare, steady_clock):
 
 def test_snapshot_narrow(snap_compare, steady_clock):
     assert snap_compare(PfnApp(), terminal_size=(80, 24), run_before=_walkthrough)
+
+
+async def test_decode_then_a_pasted_log_is_one_command_with_its_reports():
+    """`decode`, then a log pasted into the command line: one decode of the whole paste
+    (page reports first), not one command per pasted line."""
+    from textual import events
+    app = PfnApp()
+    log = ("[ 1.0] BUG: Bad page state in process a.out  pfn:100600\n"
+           "[ 1.0] page:ffffea0004018000 refcount:0 mapcount:0 mapping:0000000000000000 "
+           "index:0x0 pfn:0x100600\n"
+           "[ 1.0] page dumped because: nonzero mapcount\n")
+    async with app.run_test(size=(160, 48)) as pilot:
+        cmd = app.query_one("#cmd")
+        await pilot.press(*"decode")
+        cmd.post_message(events.Paste(log))
+        await pilot.pause()
+        assert cmd.value == ""
+        assert app.session.last is not None and app.session.last.cmd == "decode"
+        assert app.session.last.data["pages"][0]["pfn"] == 0x100600
+        shown = "\n".join(line.text for line in app.query_one("#log").lines)
+        assert "page 0x100600" in shown and "unknown command" not in shown

@@ -305,6 +305,12 @@ class Detector:
                 *_SYMBOL_PREFIXES, *_BOOT_GATES, *_HARDWARE_GATES, *_ADDRESS_GATES, *_WIDTH_GATES, *_LPAE_GATES]
         return tuple(dict.fromkeys(keys))
 
+    def settled(self) -> bool:
+        """A release is known and a banner or register dump named one arch alone: later
+        lines of a long log will not change the answer (a reader may stop feeding)."""
+        return bool(self._releases) and any(
+            rank >= Rank.REGISTERS and len(arches) == 1 for rank, _, arches in self._groups)
+
     # -- feeding --
 
     def feed(self, line_number: int, text: str) -> None:

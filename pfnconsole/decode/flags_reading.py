@@ -152,6 +152,12 @@ def read_flags(value: int, names: tuple[str, ...], fields: str, arch: str,
                                 given.get("lastcpupid"),
                                 _join("node and zone as the kernel printed them; no modelled "
                                       f"{layout_name} configuration reproduces the whole word", kv_note))
+    if kv is None:
+        # %pGp prints zone= (and node=, section= as the layout has them) from v5.13 on: a
+        # word without them comes from an older kernel, whose version this log does not give
+        return FlagsReading(value, names, None, None, None, None, None,
+                            "not split: the kernel printed no node= or zone=, so it is older than "
+                            "v5.13, and the log does not say which version it is")
     try:
         flags = decode(value, make_config(kv, arch))
     except EngineError as e:

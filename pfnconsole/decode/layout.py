@@ -149,9 +149,8 @@ class Layout:
         """Why a default-base result is believed: no randomisation sign, and the bound."""
         sign = "nokaslr" if self.nokaslr else "no sign of randomisation in the log"
         if self.phys_end is not None:
-            return f"default base, {sign}; inside the log's memory map ({self.phys_end_how})"
-        return (f"default base, {sign}; below {human_size(self.ram_bound)}, the plausible RAM "
-                "bound without a memory map in the log")
+            return f"default base ({sign}, inside the log's memory map: {self.phys_end_how})"
+        return f"default base ({sign}, below {human_size(self.ram_bound)} with no memory map)"
 
     def _default_refusal(self, phys: int, what: str) -> str:
         """Why the default ``what`` base may not turn an address into ``phys``; "" if it may."""

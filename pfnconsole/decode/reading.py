@@ -1,19 +1,18 @@
 """A whole log read: the machine it came from, its layout, its findings and its pages.
 
-Pass 1 reads, in one skim, what tells the machine (`detect.Detector`) and the layout numbers
-(`calibrate.Calibrator`, for the arch asked or x86_64); when the log turns out to come from
-another arch, the layout is read again for that one.  Pass 2 streams the findings
+Pass 1 reads what tells the machine (`detect.Detector`, on the first `DETECT_CHARS` of the
+log), then the layout numbers for that arch (`calibrate`, on all of it).  Pass 2 streams the findings
 (`stream.decode_with_lines`) into a `report.Reporter`.  ``blocks`` is a function that gives
 the log's blocks afresh for each pass (a file is rewound, a text re-split).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..core.arch import LOG_ARCH_NAMES, canonical_arch
-from .calibrate import Calibrator, calibrate_blocks
+from .calibrate import calibrate_blocks
 from .detect import Detected, Detector
 from .model import Calibration, Finding
 from .report import PageReport, Reporter
@@ -44,35 +43,49 @@ class LogReading:
         return self.detected.kver
 
 
+DETECT_CHARS = 4 << 20
+"""How much of a log the machine is detected from: all of a paste, the first 4 Mi
+characters of a big log (its boot lines and first reports), less once the detector is
+settled; the layout is calibrated on all of it."""
+
+
+def _head(blocks: Iterable[Block], limit: int) -> Iterator[Block]:
+    """The blocks up to and including the one that reaches ``limit`` characters."""
+    seen = 0
+    for block in blocks:
+        yield block
+        seen += len(block) if isinstance(block, str) else sum(map(len, block))
+        if seen >= limit:
+            return
+
+
 def first_pass(blocks: Callable[[], Iterable[Block]], arch: str | None, skim: bool = True,
                fallback: str = DEFAULT_ARCH) -> tuple[str, str, Detected, Calibration]:
     """(arch, why that arch, what the log shows of its machine, its calibration); ``arch``
     given wins, else the detected one, else ``fallback``."""
     det = Detector()
-    guess = canonical_arch(arch) if arch else fallback
-    cal = Calibrator(guess)
-    keys = tuple(dict.fromkeys(cal.keys() + det.keys()))
-    for number, text in skim_lines(blocks(), Anchors(keys) if skim else None, cal.quiet):
+    for number, text in skim_lines(_head(blocks(), DETECT_CHARS), Anchors(det.keys()) if skim else None,
+                                   lambda: True):
         det.feed(number, text)
-        cal.feed(number, text)
+        if det.settled():
+            break
     found = det.result()
     if arch:
-        how = f"given: {guess}"
-        if found.arch and found.arch != guess:
-            how += f" (the log looks like {found.arch}: " + "; ".join(_distinct(found.evidence)[:2]) + ")"
-        return guess, how, found, cal.result()
-    chosen = found.arch if found.arch in LOG_ARCH_NAMES else fallback
-    how = ("detected: " + "; ".join(_distinct(found.evidence)[:2])) if found.arch else \
-        f"{fallback}: nothing in the log names its arch"
-    if chosen != guess:
-        return chosen, how, found, calibrate_blocks(blocks(), chosen, skim=skim)
-    return chosen, how, found, cal.result()
+        chosen = canonical_arch(arch)
+        how = f"given: {chosen}"
+        if found.arch and found.arch != chosen:
+            how += f" (the log looks like {found.arch}: " + "; ".join(_distinct(found.evidence, found.arch)[:2]) + ")"
+    else:
+        chosen = found.arch if found.arch in LOG_ARCH_NAMES else fallback
+        how = ("detected: " + "; ".join(_distinct(found.evidence, found.arch)[:2])) if found.arch else \
+            "assumed: nothing in the log names its arch"
+    return chosen, how, found, calibrate_blocks(blocks(), chosen, skim=skim)
 
 
-def _distinct(evidence: tuple[str, ...]) -> list[str]:
-    """The clues, strongest first as the detector lists them, one per kind of clue."""
+def _distinct(evidence: tuple[str, ...], arch: str | None) -> list[str]:
+    """The clues, one per kind: first those that name ``arch`` alone, in the detector's order."""
     seen: dict[str, str] = {}
-    for e in evidence:
+    for e in sorted(evidence, key=lambda e: not e.startswith(f"{arch}:")):
         seen.setdefault(e.split(" (line")[0], e)
     return list(seen.values())
 

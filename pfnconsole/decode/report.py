@@ -198,8 +198,10 @@ class Reporter:
         self.arch = arch
         self.calibration = calibration
         self.kver = kver
+        self._layout = arch_layout(arch, calibration.page_shift if calibration else None)
         self._shift = calibration.page_shift if calibration and calibration.page_shift else \
-            arch_layout(arch).page_shift
+            self._layout.page_shift
+        self._user_map = False
         self.drafts: list[_Draft] = []
         self.more = 0
         self._record: _Draft | None = None
@@ -339,6 +341,7 @@ class Reporter:
             return
         if f.kind is Kind.E820:
             self.e820.append((f.start, f.end, f.type or "", "user:" in text))
+            self._user_map = self._user_map or "user:" in text
         elif f.kind is Kind.ZONE and f.type:
             self.zones.append((f.start, f.end, f.type))
         elif f.kind is Kind.NODE_RANGE and f.type and f.type.startswith("node "):
@@ -393,7 +396,7 @@ class Reporter:
         return out
 
     def _report(self, d: _Draft, solve: bool) -> PageReport:
-        layout = arch_layout(self.arch, self.calibration.page_shift if self.calibration else None)
+        layout = self._layout
         shift = layout.page_shift
         phys = d.phys if d.pfn is None or (d.phys is not None and d.phys >> shift == d.pfn) else None
         if phys is None and d.pfn is not None:
@@ -439,8 +442,10 @@ class Reporter:
             if node is not None:
                 how.append("node from the log's memory node ranges")
         map_type = None
-        user = [r for r in self.e820 if r[3]]
-        for a, b, typ, _ in reversed(user or self.e820):
+        user = self._user_map
+        for a, b, typ, from_user in reversed(self.e820):
+            if user and not from_user:
+                continue
             if a <= phys <= b:
                 what = "RAM" if typ == "usable" else "pmem" if typ.startswith(("persistent", "pmem")) else ""
                 map_type = f"{what} (e820 {typ})" if what else f"e820 {typ}"

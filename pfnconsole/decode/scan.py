@@ -57,7 +57,7 @@ def scan_pointers(text: str, ctx: Context) -> list[Finding]:
         if reg in _STACK_REGISTERS:
             out.append(Finding(ctx.line, Kind.ADDRESS, virt=value, type="stack",
                                note=join_notes(tag, f"register {reg}: a stack pointer (vmalloc'd with "
-                                                    f"CONFIG_VMAP_STACK; {layout.address_kind(value)}): no pfn")))
+                                                    "CONFIG_VMAP_STACK): no pfn")))
             continue
         if reg is not None:
             tag = join_notes(tag, f"register {reg}")
