@@ -64,6 +64,7 @@ def fingerprint(s: State) -> str:
         "by_addr": list(s.by_addr.items()),
         "pages": [(p.pfn, p.kmaps, p.touches, p.last) for p in s.memmap.pages.values()],
         "cpu": s.cpu, "seq": [s.next_seq, s.next_mapping, s.next_base],
+        "compound": list(s.compound.items()),
         "caches": [s.profile, [(str(p), c.digest()) for p, c in s.caches.items()]],
     }
     return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()

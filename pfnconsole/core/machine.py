@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from . import events as ev
-from . import integrity, paths, queries
+from . import folio, integrity, paths, queries
 from .cost import CostPath, PathCost
 from .encodings import Codec, Decoded, V5PfnT, codec_for
 from .errors import EngineError
+from .folio import Folio
 from .kmap_pfn import KmapPath, KmapRange, RangeState, Step, check_new_range
 from .physmap import GiB
 from .results import (
@@ -157,6 +158,13 @@ class Machine:
         """``cold`` (evict everything), ``warm`` (load every modelled structure once) or
         ``profile`` (cost with another CPU profile, caches cold)."""
         return self._run(Op.CACHE, self._op_cache, action, profile)
+
+    def alloc_pages(self, order: int, zone: str | None = None) -> Folio:
+        """alloc_pages(GFP_KERNEL | __GFP_COMP, order): a compound page (see folio.py)."""
+        return self._run(Op.ALLOC_PAGES, self._op_alloc_pages, order, zone)
+
+    def _op_alloc_pages(self, log: UndoLog, order: int, zone: str | None) -> Folio:
+        return folio.alloc_pages(self.state, order, zone, log)
 
     def cache_state(self) -> CacheResult:
         return paths.cache_result(self.state, "show")
@@ -362,6 +370,7 @@ class Machine:
     _OPS: ClassVar[dict[Op, Callable[..., object]]] = {
         Op.MACHINE: _op_machine, Op.REGISTER: _op_register, Op.KMAP: _op_kmap,
         Op.KUNMAP: _op_kunmap, Op.TEARDOWN: _op_teardown, Op.CPU: _op_cpu, Op.CACHE: _op_cache,
+        Op.ALLOC_PAGES: _op_alloc_pages,
     }
     """Each operation's body by name, for ``restore`` to apply an undone record again."""
 

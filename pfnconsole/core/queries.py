@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from .arch import U64, RegionKind
 from .errors import EngineError
+from .folio import describe as describe_folio
+from .folio import folio_of
 from .kmap_pfn import KmapRange, RangeState
 from .physmap import E820Type
 from .results import AddrKind, Identity, LookupResult, PageResult, Verdict
@@ -47,10 +49,13 @@ def page(s: State, pfn: int) -> PageResult:
     st = s.memmap.get(pfn)
     nodes = s.spec.nodes
     node = 0 if nodes is None else next((nid for a, b, nid in nodes if a <= phys <= b), None)
+    f = folio_of(s, pfn) if s.compound else None
     return PageResult(pfn, phys, s.sparse.pfn_to_page(pfn), e.type.label if e else "hole",
                       s.sparse.nr_to_section(nr), nr, valid,
                       s.arch.va(phys) if valid else None,
-                      st.kmaps if st else 0, st.touches if st else 0, st.last if st else "", node)
+                      st.kmaps if st else 0, st.touches if st else 0, st.last if st else "", node,
+                      f.head if f else None, f.order if f else None,
+                      tuple(describe_folio(s, pfn, f)) if f else ())
 
 
 def identify(s: State, addr: int) -> Identity:
@@ -69,9 +74,13 @@ def identify(s: State, addr: int) -> Identity:
     if s.sparse.vmemmap and region.kind is RegionKind.VMEMMAP:
         pfn = s.sparse.page_to_pfn(addr)
         if pfn is not None:
+            f = folio_of(s, pfn) if s.compound else None
+            folio_text = "" if f is None or f.head == pfn else (
+                f"; tail {pfn - f.head} of the order-{f.order} folio at pfn {f.head:#x} "
+                f"(struct page {s.sparse.pfn_to_page(f.head):#x})")
             return Identity(addr, AddrKind.STRUCT_PAGE, pfn, pfn << a.page_shift, None, None,
                             Verdict.NONE, f"struct page of pfn {pfn:#x}"
-                            + ("" if s.sparse.pfn_valid(pfn) else " (not pfn_valid)"))
+                            + ("" if s.sparse.pfn_valid(pfn) else " (not pfn_valid)") + folio_text)
         return Identity(addr, AddrKind.STRUCT_PAGE, None, None, None, None, Verdict.NONE,
                         f"inside the vmemmap ({where}) but not at the start of a struct page "
                         f"of a pfn below MAX_PHYSMEM_BITS (sizeof(struct page) = "

@@ -163,6 +163,11 @@ class PageResult:
     last: str
     node: int | None = None
     """early_pfn_to_nid(): the NUMA node whose range holds the pfn (None: in no node's range)."""
+    head: int | None = None
+    """The head pfn of the compound page (folio) holding this pfn, when there is one."""
+    order: int | None = None
+    compound: tuple[str, ...] = ()
+    """How that kernel version records it (folio.describe)."""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ class State:
     profile: str = DEFAULT_PROFILE
     """The CPU profile the loads are costed with (cpu_profiles.PROFILES)."""
     cpu: int = 0
+    compound: dict[int, int] = field(default_factory=dict)
+    """Compound pages the console allocated: head pfn -> order (folio.py)."""
     next_seq: int = 1
     next_mapping: int = 1
     next_base: int = 0

@@ -34,6 +34,7 @@ class Op(StrEnum):
     TEARDOWN = "teardown"
     CPU = "cpu"
     CACHE = "cache"
+    ALLOC_PAGES = "alloc_pages"
 
 
 Steps = tuple[tuple[Any, ...], ...]

@@ -62,6 +62,8 @@ def run_page(s: Session, w: Words) -> Result:
                 if sec else "root not allocated")]
     if r.direct is not None:
         lines.append(f"  __va {hx(r.direct)}")
+    lines += [f"  {line}" for line in r.compound]
+    data["head"], data["order"] = r.head, r.order
     if s.machine.state.spec.nodes is not None:
         lines.append(f"  node {r.node}" if r.node is not None else "  in no node's memory range")
     lines.append(f"  simulator: {r.kmaps} kmap(s) open, touched {r.touches} time(s)"
