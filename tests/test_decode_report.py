@@ -15,9 +15,9 @@ import pytest
 
 from pfnconsole.cli import decode_log
 from pfnconsole.decode.flags_reading import read_flags
+from pfnconsole.decode.page_report import PageReport
 from pfnconsole.decode.reading import LogReading
 from pfnconsole.decode.reading import read_text as read_or_none
-from pfnconsole.decode.report import PageReport
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "decode" / "issue17_report.log"
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "dmesg"

@@ -12,7 +12,10 @@ Layout of the package: the formats, an ordered tuple (`formats.FORMATS`) of smal
 classes by subject (`pages`, `traces`, `boot`, `devices`, `tables`) on the base class of
 `base`; the scanners of `scan`; `clean` (prefixes, quotes, wrapped lines); `source` (the
 log as blocks of lines); `skim` (which lines of a big log are worth reading); `layout`
-(address arithmetic from `pfnconsole.core.arch`); `calibrate` (pass 1) and `stream` (pass 2).
+(address arithmetic from `pfnconsole.core.arch`); `calibrate` (pass 1, with `solve`) and
+`stream` (pass 2).  Above them: `detect` (the machine a log came from, clues in
+`detect_clues`), `reading` (both passes over a whole log), `report` and `page_report` (a
+report per page, with `flags_reading` for page->flags and `meaning` for what it means).
 """
 
 from __future__ import annotations

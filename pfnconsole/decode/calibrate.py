@@ -27,24 +27,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TextIO
 
-from ..core.arch import ARCH_NAMES, ArchLayout, arch_layout, canonical_arch
+from ..core.arch import ArchLayout, arch_layout, canonical_arch
 from ..core.units import hx
+from .badmap import BadPageMap
 from .base import Context, Format, FormatSet, PageSeen
 from .boot import E820, LastPfn, MemSize, VmLayout, Zones
 from .layout import make_layout
 from .model import Calibration, Finding, Kind
 from .pages import BadPage, DumpPage
 from .skim import Anchors, skim_lines
+from .solve import Pair, solve_direct, solve_vmemmap
 from .source import Block, blocks_of
-from .tables import BadPageMap, PageFault, PageWalk
+from .tables import PageFault, PageWalk
 from .traces import Kmem
 
-SIZES = (64, 56, 72, 80)
-"""Candidate sizeof(struct page), most common first."""
-PUD = 1 << 30
 MAX_PAIRS = 16
 
 CALIBRATION_FORMATS: tuple[Format, ...] = (BadPage(), DumpPage(), BadPageMap(), Kmem(), PageFault())
@@ -82,24 +80,6 @@ _PAGE_SIZE = re.compile(r"\bPAGE_SIZE ?(?:=|:|is) ?(?P<n>\d{1,7}) ?(?P<k>[Kk](?:
 _LOOSE_PFN_LINE = re.compile(r"^pfn ?[=:] ?(?P<v>0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16})\b")
 _KASAN_ADDR = re.compile(r"\b(?:at addr|access at|address) (?:0x)?(?P<a>[0-9a-fA-F]{16})\b")
 _KASAN_OBJ = re.compile(r"belongs to the object at (?P<a>[0-9a-fA-F]{16})\b")
-
-
-@dataclass(frozen=True)
-class Pair:
-    first: int
-    last: int
-    addr: int
-    pfn: int
-
-    def describe(self) -> str:
-        lines = f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
-        return f"{self.addr:x} with pfn {hx(self.pfn)} ({lines})"
-
-
-def _other_vmemmaps() -> list[tuple[str, int]]:
-    """The fixed vmemmap base of every other 64-bit arch: a log read as the wrong arch."""
-    rows = (arch_layout(name) for name in ARCH_NAMES)
-    return [(r.name, r.vmemmap_base) for r in rows if r.bases_fixed and r.vmemmap_base is not None]
 
 
 class Calibrator:
@@ -319,115 +299,6 @@ class Calibrator:
                 return self.defaults
         return self.defaults
 
-    def _one_vm_pair(self, p: Pair, d: ArchLayout) -> tuple[int, int, str] | None:
-        ptr, pfn = p.addr, p.pfn
-        if not d.bases_fixed:  # arm64: VMEMMAP_START - memstart_pfn, this release's or an older one's
-            best: tuple[tuple[int, int], int, int, str] | None = None
-            older = tuple(start for start, _ in reversed(d.vmemmap_regions[:-1]))
-            starts = (d.vmemmap_base, *older) if d.vmemmap_base else older
-            for start in dict.fromkeys(starts):
-                for rank, size in enumerate(SIZES):
-                    base = ptr - pfn * size
-                    diff = start - base
-                    if diff % size:
-                        continue
-                    mpfn = diff // size
-                    memstart = mpfn << d.page_shift
-                    if memstart % (1 << d.section_size_bits) or abs(memstart) >= 1 << 48:
-                        continue
-                    key = (abs(memstart), rank)
-                    if best is None or key < best[0]:
-                        why = (f"VMEMMAP_START {hx(start)} - memstart_pfn {hx(mpfn)} x {size}"
-                               f" (memstart_addr {hx(memstart)})")
-                        best = (key, base, size, why)
-            return None if best is None else best[1:]
-        if d.vmemmap_base is not None:
-            for size in SIZES:
-                if ptr - pfn * size == d.vmemmap_base:
-                    why = f"{hx(d.vmemmap_base)} + {hx(pfn)} x {size} = {ptr:x}"
-                    if size != SIZES[0]:
-                        why += f"; {SIZES[0]} bytes does not fit"
-                    return d.vmemmap_base, size, why
-        for other, base0 in _other_vmemmaps():
-            if other == d.name:
-                continue
-            for size in SIZES:
-                if ptr - pfn * size == base0:
-                    return base0, size, (f"{hx(base0)} + {hx(pfn)} x {size} = {ptr:x}, the {other} "
-                                         f"vmemmap: this log is probably from {other}")
-        window = d.kaslr_window
-        if window is not None:
-            fits = [s for s in SIZES if (ptr - pfn * s) % PUD == 0 and window[0] <= ptr - pfn * s < window[1]]
-            if fits:
-                size = fits[0]
-                base = ptr - pfn * size
-                why = f"KASLR: {ptr:x} - {hx(pfn)} x {size} is 1 GiB aligned"
-                if len(fits) > 1:
-                    why += f" (sizes {', '.join(map(str, fits[1:]))} also would be: ambiguous)"
-                return base, size, why
-        return None
-
-    def _solve_vmemmap(self, d: ArchLayout) -> tuple[int, int, int, str] | None:
-        pairs = self.vm_pairs
-        if not pairs:
-            return None
-        for i, p in enumerate(pairs):
-            for q in pairs[i + 1:]:
-                if q.pfn == p.pfn:
-                    continue
-                num, den = q.addr - p.addr, q.pfn - p.pfn
-                if num % den:
-                    continue
-                size = num // den
-                if not (32 <= size <= 256 and size % 8 == 0):
-                    continue
-                base = p.addr - p.pfn * size
-                fits = [r for r in pairs if base + r.pfn * size == r.addr]
-                text = (f"vmemmap: struct page is {size} bytes, vmemmap at {hx(base)}: solved exactly from "
-                        f"{len(fits)} (pointer, pfn) pairs: " + ", ".join(r.describe() for r in fits[:4]))
-                if len(fits) < len(pairs):
-                    text += f"; {len(pairs) - len(fits)} pair(s) do not fit"
-                return base, size, max(r.last for r in fits), text
-        for p in pairs:
-            got = self._one_vm_pair(p, d)
-            if got is None:
-                continue
-            base, size, why = got
-            others = [q for q in pairs if q is not p]
-            agree = sum(1 for q in others if base + q.pfn * size == q.addr)
-            text = f"vmemmap: struct page is {size} bytes, vmemmap at {hx(base)}, from page {p.describe()}: {why}"
-            if others:
-                text += f"; {agree} of {len(others)} other pair(s) agree"
-            return base, size, p.last, text
-        return None
-
-    def _solve_direct(self, d: ArchLayout) -> tuple[int, int, str] | None:
-        mask = ~((1 << d.page_shift) - 1)
-        window = d.kaslr_window
-        older = dict(d.old_page_offsets)
-        for p in self.dm_pairs:
-            base = (p.addr & mask) - (p.pfn << d.page_shift)
-            if base == d.page_offset:
-                why = "the default base fits"
-            elif base in older:
-                why = older[base]
-            elif window is not None and base % PUD == 0 and window[0] <= base < window[1]:
-                why = "KASLR: 1 GiB aligned"
-            elif not d.bases_fixed and (d.page_offset - base) % (1 << d.section_size_bits) == 0 \
-                    and abs(d.page_offset - base) < 1 << 48:
-                why = f"PAGE_OFFSET {hx(d.page_offset)} - PHYS_OFFSET {hx(d.page_offset - base)}"
-            else:
-                continue
-            agree = sum(1 for q in self.dm_pairs if q is not p and (q.addr & mask) - (q.pfn << d.page_shift) == base)
-            text = f"direct map: base {hx(base)} from address {p.describe()}: {why}"
-            if len(self.dm_pairs) > 1:
-                text += f"; {agree} of {len(self.dm_pairs) - 1} other pair(s) agree"
-            return base, p.last, text
-        if self.lowmem is not None and d.bits == 32:
-            line, va = self.lowmem
-            return va, line, f"direct map: lowmem starts at {hx(va)} (PAGE_OFFSET; PHYS_OFFSET taken as 0), line {line}"
-        return None
-
     def result(self) -> Calibration:
         if not self.dirty and self._result is not None:
             return self._result
@@ -437,8 +308,8 @@ class Calibrator:
         if self.shift is not None:
             line, shift, how = self.shift
             found.append((line, f"page size: {1 << (shift - 10)}K (PAGE_SHIFT {shift}) from {how}, line {line}"))
-        vm = self._solve_vmemmap(d)
-        dm = self._solve_direct(d)
+        vm = solve_vmemmap(self.vm_pairs, d)
+        dm = solve_direct(self.dm_pairs, self.lowmem, d)
         vm_base, size = d.vmemmap_base, d.struct_page_size
         page_offset = d.page_offset
         if vm is not None:

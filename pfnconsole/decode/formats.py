@@ -7,19 +7,20 @@ ranges already reported on the line).  After the formats, the scanners of `scan`
 for struct page pointers, direct-map addresses and loose pfns anywhere.
 
 To add a format: write its class in the module of its subject (see `base.Format`),
-put an instance here, and add fixture lines to tests/fixtures/decode/.  `tables.SwapEntry`
-goes before `tables.BadPageMap`: the "Bad swap file entry" line it reads comes first and
+put an instance here, and add fixture lines to tests/fixtures/decode/.  `badmap.SwapEntry`
+goes before `badmap.BadPageMap`: the "Bad swap file entry" line it reads comes first and
 tells the pte of the "Bad page map" line after it to read as a swap entry.
 """
 
 from __future__ import annotations
 
+from .badmap import BadPageMap, BrkPgtable, SwapEntry
 from .base import Format
 from .boot import E820, Cmdline, LastPfn, MemSize, ReservedMem, Swiotlb, VmLayout, Xen, Zones
 from .devices import Pmem, Resources
 from .failures import Apei, Hwpoison, MachineCheck, MemoryFailure
 from .pages import BadPage, DumpPage, HeadLine, PageDetail, RawWords
-from .tables import BadPageMap, BrkPgtable, PageFault, PageWalk, SwapEntry
+from .tables import PageFault, PageWalk
 from .traces import FsDax, Kmem
 from .vmcore import VmcoreInfo
 

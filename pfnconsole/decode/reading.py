@@ -15,7 +15,8 @@ from ..core.arch import LOG_ARCH_NAMES, canonical_arch
 from .calibrate import calibrate_blocks
 from .detect import Detected, Detector
 from .model import Calibration, Finding
-from .report import PageReport, Reporter
+from .page_report import PageReport
+from .report import Reporter
 from .skim import Anchors, skim_lines
 from .source import Block, blocks_of_text
 from .stream import decode_with_lines
