@@ -16,6 +16,7 @@ from .commands.script import run_script
 
 if TYPE_CHECKING:
     from .commands.journal import SessionInfo
+    from .decode.reading import LogReading
 
 __all__ = ["main", "run_script"]
 
@@ -111,11 +112,8 @@ def decode_log(name: str, *, as_json: bool, arch: str | None, out: TextIO, err: 
     return 0
 
 
-def got_json(got: object) -> dict[str, object]:
+def got_json(got: LogReading) -> dict[str, object]:
     """The log-level object of `decode --json`: arch and how, kernel version, calibration."""
-    from .decode.reading import LogReading
-
-    assert isinstance(got, LogReading)
     cal = got.calibration
     return {"arch": got.arch, "arch_how": got.arch_how, "detected": got.detected.to_json(),
             "kver": ".".join(map(str, got.kver)) if got.kver else None,

@@ -25,7 +25,7 @@ from .base import (
 from .model import Finding, Kind
 
 BAD_PAGE = re.compile(r"Bad page state in process (?P<comm>[^\n]{0,64}?) {1,2}pfn:(?P<pfn>[0-9a-fA-F]{1,16})\b")
-_BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
+BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
 
 
 class BadPage(Format):
@@ -40,7 +40,7 @@ class BadPage(Format):
             ctx.touch()
             return [ctx.finding(Kind.BAD_PAGE, pfn=pfn, phys=ctx.phys(pfn),
                                 note=f"process {m['comm'].strip()}")]
-        m = _BAD_FLAGS.match(text)
+        m = BAD_FLAGS.match(text)
         if m:
             ctx.touch()
             names, fields = split_flag_names(m["names"])
@@ -252,7 +252,7 @@ def split_flag_names(names: str) -> tuple[tuple[str, ...], str]:
     return tuple(plain), " ".join(fields)
 
 
-_FLAGS_LINE = re.compile(
+FLAGS_LINE = re.compile(
     r"^(?:(?P<pre>page|anon|ksm|anon ksm|file) )?flags: ?(?P<val>0x[0-9a-fA-F]{1,16})"
     r"(?:\((?P<names>[^)]{0,512})\)?)?(?P<cma> CMA)?"
 )
@@ -270,7 +270,7 @@ class PageDetail(Format):
                "aops", "page_owner", "page last", "page has been")
 
     def match(self, text: str, ctx: Context) -> list[Finding] | None:
-        m = _FLAGS_LINE.match(text)
+        m = FLAGS_LINE.match(text)
         if m:
             if ctx.record is None and m["names"] is None:
                 return None

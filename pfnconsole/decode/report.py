@@ -19,7 +19,7 @@ from .flags_reading import MAX_SOLVES
 from .meaning import STORY_TITLE, failure_meaning
 from .model import Calibration, Finding, Kind
 from .page_report import RECORD, Draft, PageReport, Place, build, extend, same_story
-from .pages import split_flag_names
+from .pages import BAD_FLAGS, FLAGS_LINE, split_flag_names
 
 MAX_PAGES = 4096
 """Pages kept per log; past it the report says how many more pages were named."""
@@ -38,9 +38,6 @@ _MEMCG = re.compile(r"\b(?:memcg|page->mem_cgroup):(?P<v>[0-9a-fA-F]{8,16})\b")
 _AOPS = re.compile(r"\b(?:aops|a_ops|mapping->a_ops):(?P<aops>[\w.]{1,64}(?:\+0x[0-9a-f]{1,8}/0x[0-9a-f]{1,8})?)"
                    r"(?: ino:(?P<ino>[0-9a-fA-F]{1,16}))?"
                    r"(?: dentry name(?:\(\?\))?:\"(?P<dentry>[^\"]{0,64})\")?")
-_FLAGS = re.compile(r"^(?:(?P<pre>page|anon|ksm|anon ksm|file) )?flags: ?(?P<val>0x[0-9a-fA-F]{1,16})"
-                    r"(?:\((?P<names>[^)]{0,512})\)?)?")
-_BAD_FLAGS = re.compile(r"^bad because of flags: (?P<val>0x[0-9a-fA-F]{1,16})\((?P<names>[^)]{0,512})\)?")
 _PROCESS = re.compile(r"in process (?P<comm>[^\n]{1,64}?) {1,2}(?:pfn|pte):")
 _RECORD_LINE = re.compile(r"^(?:memcg:|page->mem_cgroup:|mapping->a_?ops|a_?ops:|page_owner|anon |ksm |file |"
                           r"raw: |head: )")
@@ -221,11 +218,11 @@ class Reporter:
             d.order = int(om["o"])
             if d.head is not None and d.head[1] < 0:
                 d.head = (d.head[0], d.order)
-        fm = _FLAGS.match(text)
+        fm = FLAGS_LINE.match(text)
         if fm and d.flags is None:
             names, fields = split_flag_names(fm["names"] or "")
             d.flags = (int(fm["val"], 16), names, fields, fm["pre"] or "")
-        bm = _BAD_FLAGS.match(text)
+        bm = BAD_FLAGS.match(text)
         if bm:
             d.bad_flags = (bm["val"], split_flag_names(bm["names"])[0])
         if text.startswith("page_type:"):

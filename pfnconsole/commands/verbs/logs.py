@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from ...core.machine import Machine, MachineSpec
 from ...core.physmap import E820Type, e820_type_from_label
 from ...core.units import human_size, hx
 from ...decode import Finding, Kind
+from ...decode.detect import detect_text
 from ...decode.reading import LogReading
 from ...decode.reading import read_text as read_log_text
 from ..files import read_text
@@ -74,25 +74,11 @@ def reading_summary(got: LogReading) -> list[str]:
 
 # --- the machine a log comes from, and where its pfns are on it ------------------------------
 
-_VERSION = re.compile(r"Linux version (?P<major>\d{1,2})\.(?P<minor>\d{1,3})[^\n]{0,400}")
-_ARCH_WORDS = re.compile(r"(?<![A-Za-z0-9])(x86_64|amd64|aarch64|arm64|ppc64le|ppc64|powerpc64le|"
-                         r"powerpc64|riscv64|i686|i386|armv7l?|armhf|arm)(?![A-Za-z0-9])")
-_ARCH_OF = {"amd64": "x86_64", "aarch64": "arm64", "ppc64le": "ppc64", "powerpc64le": "ppc64",
-            "powerpc64": "ppc64", "i686": "i386", "armv7": "arm", "armv7l": "arm", "armhf": "arm"}
-_ARCH_RANK = ("x86_64", "arm64", "ppc64", "riscv64", "i386", "arm")
-"""A 64-bit name in the line wins over a 32-bit one (a build host called arm-01)."""
-
-
 def version_facts(text: str) -> tuple[str | None, str | None]:
-    """(arch, "major.minor") from the log's `Linux version` banner (init/version.c
-    linux_banner: release, compiler, build host), None for what it does not show."""
-    at = text.find("Linux version ")
-    m = _VERSION.match(text, at) if at >= 0 else None
-    if m is None:
-        return None, None
-    named = {_ARCH_OF.get(w, w) for w in _ARCH_WORDS.findall(m[0])}
-    arch = next((a for a in _ARCH_RANK if a in named), None)
-    return arch, f"{int(m['major'])}.{int(m['minor'])}"
+    """(arch, "major.minor") the log shows (`decode.detect`: banner, oops header, registers
+    and the rest), None for what it does not show."""
+    d = detect_text(text)
+    return d.arch, f"{d.kver[0]}.{d.kver[1]}" if d.kver else None
 
 
 @dataclass(frozen=True)
