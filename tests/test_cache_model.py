@@ -150,7 +150,7 @@ def test_cache_commands_change_the_model_and_refusals_change_nothing():
     assert zen["profile"] == "zen2-rome"
     assert zen["list_model_ns"] == pytest.approx((3 * 122 * 3.4 + 8) / 3.4)
     assert s.execute("machine x86_64").ok  # a new machine keeps the profile, caches cold
-    assert s.execute("cache").data["warm_lines"] == {"list": 0, "section": 0, "page": 0}
+    assert s.execute("cache").data["warm_lines"] == {"list": 0, "section": 0, "page": 0, "pgmap": 0}
     assert s.execute("cache").data["profile"] == "zen2-rome"
 
 

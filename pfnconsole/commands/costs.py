@@ -22,6 +22,10 @@ SECTION_COSTS = dict(section_loads="section_cost.loads", section_cycles="section
                      section_needed="section_cost.needed")
 PAGE_COSTS = dict(page_loads="page_cost.loads", page_cycles="page_cost.cycles",
                   page_model_ns="page_cost.model_ns", page_needed="page_cost.needed")
+PGMAP_COSTS = dict(pgmap_loads="pgmap_cost.loads", pgmap_levels="pgmap_cost.steps",
+                   pgmap_cycles="pgmap_cost.cycles", pgmap_model_ns="pgmap_cost.model_ns",
+                   pgmap_sim_ns="pgmap_cost.sim_ns", pgmap_needed="pgmap_cost.needed")
+"""get_dev_pagemap()'s cost (``pgmap_levels``: node levels of the tree)."""
 
 
 def model_ns_text(ns: float) -> str:
@@ -53,7 +57,8 @@ def cost_lines(profile: str, *costs: PathCost) -> list[str]:
             out.append(f"    {name}not taken: {c.detail[0] if c.detail else ''}")
             continue
         where = levels_text(c)
-        nodes = f"{c.steps} node(s), " if c.path == "list" else ""
+        nodes = f"{c.steps} node(s), " if c.path == "list" else \
+            f"{c.steps} tree node(s), " if c.path == "pgmap" else ""
         out.append(f"    {name}{nodes}{c.loads} loads, {c.cycles:.0f} cycles = "
                    f"{model_ns_text(c.model_ns)}" + (f"  ({where})" if where else ""))
     return out

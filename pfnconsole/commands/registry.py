@@ -27,6 +27,7 @@ class Subject(enum.StrEnum):
 
     MACHINE = "Machine"
     KMAP_PFN = "kmap_pfn (2015) and RCU"
+    ZONE_DEVICE = "ZONE_DEVICE (what was merged)"
     VIEWS = "Views"
     ENCODINGS = "Encodings"
     SESSION = "Session"

@@ -14,11 +14,11 @@ from .result import Result
 
 WALKS = frozenset({"kmap", "kunmap", "lookup"})
 """Answers with a list walk and path costs: the ranges and cost panes draw them."""
-COSTS = WALKS | {"sweep"}
+COSTS = WALKS | {"sweep", "get_dev_pagemap"}
 """Answers the cost pane draws."""
 VALUES = frozenset({"kmap", "encode", "decode"})
 """Answers with a pfn value: the decoder pane takes it apart."""
-PFNS = frozenset({"kmap", "lookup", "page", "identify"})
+PFNS = frozenset({"kmap", "lookup", "page", "identify", "get_dev_pagemap"})
 """Answers about one pfn: the memory pane shows its struct page."""
 
 
@@ -41,7 +41,7 @@ def after(view: View, cmd: str, result: Result, mutated: bool) -> View:
     cost = result if cmd in COSTS else (None if mutated else view.cost)
     value = view.value
     if cmd in VALUES and isinstance(d.get("value"), int):
-        abi = "v5" if cmd == "kmap" else str(d.get("abi") or "v5")
+        abi = str(d.get("abi") or "v5")
         kver = d.get("kver")
         value = (d["value"], f"{abi}:{kver}" if kver and cmd != "kmap" else abi)
     pfn = view.pfn

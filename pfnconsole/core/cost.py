@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class CostPath(StrEnum):
-    """The two ways of finding a device range's kernel virtual address."""
+    """The ways of finding a device pfn's mapping or pgmap, and the page path beside them."""
 
     LIST = "list"
     """The 2015 RCU list walk, list_for_each_entry_rcu() in mm/kmap_pfn.c."""
@@ -26,6 +26,8 @@ class CostPath(StrEnum):
     """Boaz Harrosh's section-indexed table (section_table.py)."""
     PAGE = "page"
     """page_address(pfn_to_page(pfn)): what a pfn with a struct page costs (paths.py)."""
+    PGMAP = "pgmap"
+    """get_dev_pagemap(): what the merged kernel looks up for a ZONE_DEVICE pfn (memremap.py)."""
 
 
 @dataclass(frozen=True)

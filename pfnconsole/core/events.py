@@ -36,6 +36,23 @@ class RangeRegistered(Event):
 
 
 @dataclass(frozen=True)
+class PagemapAdded(Event):
+    """memremap_pages(): a range's struct pages in ZONE_DEVICE."""
+
+    kind: ClassVar[str] = "pagemap_added"
+    name: str
+    start: int
+    end: int
+    type: str
+
+
+@dataclass(frozen=True)
+class PagemapRemoved(Event):
+    kind: ClassVar[str] = "pagemap_removed"
+    name: str
+
+
+@dataclass(frozen=True)
 class ScanStep(Event):
     """list_for_each_entry_rcu() visited one node."""
 

@@ -65,6 +65,9 @@ def fingerprint(s: State) -> str:
         "pages": [(p.pfn, p.kmaps, p.touches, p.last) for p in s.memmap.pages.values()],
         "cpu": s.cpu, "seq": [s.next_seq, s.next_mapping, s.next_base],
         "compound": list(s.compound.items()),
+        "pgmaps": [dataclasses.astuple(p) for p in s.pgmaps.values()] + [s.next_pgmap],
+        "sparse": [s.sparse.runs, s.sparse._root_spans, s.sparse.hot, sorted(s.sparse.tainted),
+                   sorted(s.sparse.dev_subsections.items())],
         "caches": [s.profile, [(str(p), c.digest()) for p, c in s.caches.items()]],
     }
     return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()

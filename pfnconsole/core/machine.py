@@ -10,15 +10,18 @@ backwards (undo.py), so it costs what that operation changed, whatever came befo
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 from . import events as ev
-from . import folio, integrity, paths, queries
+from . import folio, integrity, memremap, paths, queries
 from .cost import CostPath, PathCost
 from .encodings import Codec, Decoded, V5PfnT, codec_for
 from .errors import EngineError
 from .folio import Folio
 from .kmap_pfn import KmapPath, KmapRange, RangeState, Step, check_new_range
+from .memremap import DevPagemap
+from .pgmap_lookup import Walk
 from .physmap import GiB
 from .results import (
     CacheResult,
@@ -139,9 +142,10 @@ class Machine:
         """devm_register_kmap_pfn_range(): phys [start, start + size) mapped at ``base``."""
         return self._run(Op.REGISTER, self._op_register, name, start, size, base)
 
-    def kmap_atomic_pfn_t(self, value: int) -> KmapResult:
-        """``void *kmap_atomic_pfn_t(__pfn_t pfn)`` for a v5 ``__pfn_t`` value."""
-        return self._run(Op.KMAP, self._op_kmap, value)
+    def kmap_atomic_pfn_t(self, value: int, abi: str = "v5") -> KmapResult:
+        """``void *kmap_atomic_pfn_t(__pfn_t pfn)`` for a v5 ``__pfn_t`` value; with
+        abi="pfn_t" a merged ``pfn_t``: ``kmap_atomic(pfn_t_to_page(pfn))``, no list."""
+        return self._run(Op.KMAP, self._op_kmap, value, abi)
 
     def kunmap_atomic_pfn_t(self, addr: int) -> KunmapResult:
         """``void kunmap_atomic_pfn_t(void *addr)`` on the current CPU."""
@@ -166,6 +170,25 @@ class Machine:
     def _op_alloc_pages(self, log: UndoLog, order: int, zone: str | None) -> Folio:
         return folio.alloc_pages(self.state, order, zone, log)
 
+    def memremap_pages(self, name: str, start: int, size: int, type: str | None = None,
+                       map_dev: bool = False, nid: int = 0) -> DevPagemap:
+        """memremap_pages(): phys [start, start + size) into ZONE_DEVICE (see memremap.py)."""
+        return self._run(Op.MEMREMAP, self._op_memremap, name, start, size, type, map_dev, nid)
+
+    def memunmap_pages(self, name: str) -> DevPagemap:
+        return self._run(Op.MEMUNMAP, self._op_memunmap, name)
+
+    def _op_memremap(self, log: UndoLog, name: str, start: int, size: int, type: str | None,
+                     map_dev: bool, nid: int) -> DevPagemap:
+        pg = memremap.memremap_pages(self.state, name, start, size, type, map_dev, nid, log)
+        self._emit(ev.PagemapAdded(name, pg.start, pg.end, pg.type or ""))
+        return pg
+
+    def _op_memunmap(self, log: UndoLog, name: str) -> DevPagemap:
+        pg = memremap.memunmap_pages(self.state, name, log)
+        self._emit(ev.PagemapRemoved(name))
+        return pg
+
     def cache_state(self) -> CacheResult:
         return paths.cache_result(self.state, "show")
 
@@ -189,6 +212,8 @@ class Machine:
 
     def _op_cache(self, log: UndoLog, action: str, profile: str | None) -> CacheResult:
         paths.set_caches(self.state, action, profile, log)
+        if action == "warm":
+            memremap.warm_pgmap(self.state, log)
         return paths.cache_result(self.state, action)
 
     def _op_register(self, log: UndoLog, name: str, start: int, size: int, base: int | None
@@ -223,8 +248,11 @@ class Machine:
         return V5PfnT(page_shift=self.state.arch.page_shift,
                       max_physmem_bits=self.state.arch.max_physmem_bits, rfc_pfn_map=True)
 
-    def _op_kmap(self, log: UndoLog, value: int) -> KmapResult:
+    def _op_kmap(self, log: UndoLog, value: int, abi: str = "v5") -> KmapResult:
         s = self.state
+        merged = abi == "pfn_t"
+        if merged:
+            return self._kmap_merged(log, value)
         decoded = self._v5().decode(value)  # raises EngineError for what v5 cannot hold
         pfn = decoded.pfn
         assert pfn is not None
@@ -272,8 +300,10 @@ class Machine:
                                            section_cost.model_ns))
                 return KmapResult(value, decoded, cpu, KmapPath.NONE, None, None, None,
                                   list_cost, section_cost, steps, agree, s.rcu.nr_readers,
-                                  s.rcu.nesting(cpu), tuple(warnings), page_cost)
+                                  s.rcu.nesting(cpu), tuple(warnings), page_cost,
+                                  self._pgmap_cost(pfn, log))
             addr, path, rng = list_cost.answer, KmapPath.LIST, node.name
+        pgmap_cost = self._pgmap_cost(pfn, log)
         mapping = Mapping(s.next_mapping, cpu, addr, pfn, value, path, rng, reader.id)
         open_mapping(s, mapping, log)
         self._emit(ev.MappingOpened(addr, pfn, cpu, path, rng))
@@ -281,7 +311,45 @@ class Machine:
                                    section_cost.loads, section_cost.model_ns))
         return KmapResult(value, decoded, cpu, path, addr, rng, mapping.id, list_cost,
                           section_cost, steps, agree, s.rcu.nr_readers, s.rcu.nesting(cpu),
-                          tuple(warnings), page_cost)
+                          tuple(warnings), page_cost, pgmap_cost)
+
+    def _kmap_merged(self, log: UndoLog, value: int) -> KmapResult:
+        """kmap_atomic(pfn_t_to_page(pfn)) of a merged pfn_t: on 64-bit page_address(), no
+        list, no RCU reader and nothing for kunmap to find; only the caches change."""
+        s = self.state
+        decoded = self._codec("pfn_t", f"{s.kver[0]}.{s.kver[1]}").decode(value)
+        if not decoded.has_page:
+            raise EngineError("pfn_t_to_page() is NULL for PFN_DEV without PFN_MAP: the merged "
+                              "kernel has no kmap for a pfn without a struct page (DAX inserts "
+                              "it into page tables; the kernel reaches it through memremap())")
+        pfn = decoded.pfn
+        assert pfn is not None
+        addr = s.arch.va(s.arch.PFN_PHYS(pfn))
+        warnings = []
+        if not s.sparse.pfn_valid(pfn):
+            warnings.append(f"pfn {pfn:#x} is not pfn_valid(): a pfn_t with PFN_MAP promises ZONE_DEVICE "
+                            "struct pages that no memremap_pages() made")
+        page_cost = paths.page_cost(s.caches[CostPath.PAGE], paths.randomized_bases(s.arch.name, s.kver),
+                                    addr, log)
+        list_cost = paths.not_needed(CostPath.LIST, "pfn_t_to_page(): the merged kernel has no list")
+        section_cost = paths.not_needed(CostPath.SECTION, "a pfn with a struct page needs no section lookup")
+        pg = memremap.pgmap_of(s, pfn)
+        if pg is not None and not memremap.pgmap_set(s, pfn, pg) and s.kver >= (4, 5):
+            warnings.append(f"pfn {pfn:#x} is below {pg.name}'s pfn_first() {pg.first_pfn:#x}: "
+                            "its struct page was never initialised (the altmap's info block and "
+                            "memmap live there)")
+        pgmap_cost = self._pgmap_cost(pfn, log)
+        self._emit(ev.CostMeasured("kmap", 0, 0, 0.0, 0, 0.0))
+        return KmapResult(value, decoded, s.cpu, KmapPath.PAGE, addr, None, None, list_cost, section_cost,
+                          (), True, s.rcu.nr_readers, s.rcu.nesting(s.cpu), tuple(warnings), page_cost,
+                          pgmap_cost)
+
+    def _pgmap_cost(self, pfn: int, log: UndoLog) -> PathCost:
+        """get_dev_pagemap() for ``pfn``, taken only where a dev_pagemap holds it."""
+        s = self.state
+        if memremap.pgmap_of(s, pfn) is None:
+            return paths.not_needed(CostPath.PGMAP, "no dev_pagemap holds this pfn (memremap_pages)")
+        return memremap.pgmap_cost(s, pfn, log)
 
     def _op_kunmap(self, log: UndoLog, addr: int) -> KunmapResult:
         s = self.state
@@ -370,7 +438,7 @@ class Machine:
     _OPS: ClassVar[dict[Op, Callable[..., object]]] = {
         Op.MACHINE: _op_machine, Op.REGISTER: _op_register, Op.KMAP: _op_kmap,
         Op.KUNMAP: _op_kunmap, Op.TEARDOWN: _op_teardown, Op.CPU: _op_cpu, Op.CACHE: _op_cache,
-        Op.ALLOC_PAGES: _op_alloc_pages,
+        Op.ALLOC_PAGES: _op_alloc_pages, Op.MEMREMAP: _op_memremap, Op.MEMUNMAP: _op_memunmap,
     }
     """Each operation's body by name, for ``restore`` to apply an undone record again."""
 
@@ -378,10 +446,32 @@ class Machine:
     def lookup(self, pfn: int) -> LookupResult:
         """Where is this pfn: memmap, e820, list path and section path; takes no mapping."""
         result = paths.model_lookup(self.state, queries.lookup(self.state, pfn))
+        log = UndoLog()
+        try:
+            s = self.state
+            ram = result.e820 == "usable" and result.pgmap is None
+            pc = (paths.not_needed(CostPath.PGMAP, "a RAM pfn: nothing asks for its dev_pagemap") if ram
+                  else memremap.pgmap_cost(s, pfn, log))
+        finally:
+            log.rollback()  # a lookup leaves the caches as they were
+        result = replace(result, pgmap_cost=pc)
         lc, sc = result.list_cost, result.section_cost
         self._notify(ev.CostMeasured("lookup", lc.steps, lc.loads, lc.model_ns, sc.loads,
                                      sc.model_ns))
         return result
+
+    def get_dev_pagemap(self, pfn: int) -> tuple[DevPagemap | None, Walk | None, PathCost]:
+        """get_dev_pagemap(pfn, NULL): the pgmap, the tree walk and its cost; the caches are
+        left as they were."""
+        queries.check_pfn(self.state, pfn)
+        log = UndoLog()
+        try:
+            cost = memremap.pgmap_cost(self.state, pfn, log)
+        finally:
+            log.rollback()
+        walk = memremap.lookup_walk(self.state, pfn)
+        pg = self.state.pgmaps.get(walk.owner) if walk and walk.owner else None
+        return pg, walk, cost
 
     def list_path(self, pfn: int) -> PathCost:
         """Only the 2015 list walk for a device pfn (no lock, no mapping): for benchmarks."""

@@ -222,6 +222,31 @@ def _ram(s: State) -> list[tuple[int, int]]:
     return [(r.start, r.end + 1) for r in s.physmap.ranges if r.type.is_ram]
 
 
+def _device(s: State) -> list[tuple[int, int, str]]:
+    """[start, end) and name of each dev_pagemap the direct map covers: memremap_pages()'s
+    arch_add_memory() runs init_memory_mapping() over the hot-added range (mm/memremap.c,
+    arch/x86/mm/init_64.c); MEMORY_DEVICE_PRIVATE takes add_pages() only, no direct map."""
+    ps = s.arch.page_shift
+    return [(pg.hot[0] << ps, (pg.hot[1] + 1) << ps, pg.name) for pg in s.pgmaps.values()
+            if pg.type != "private"]
+
+
+def _device_memmap(s: State, phys: int) -> tuple[str, int] | None:
+    """(pgmap, vmemmap address) when ``phys`` holds struct pages an altmap put in the device:
+    section nr's memmap is one 2 MiB block, the blocks in section order from first_block."""
+    a = s.arch
+    for pg in s.pgmaps.values():
+        if pg.device_sections is None or pg.first_block is None:
+            continue
+        lo, hi = pg.device_sections
+        base = pg.first_block << a.page_shift
+        off = phys - base
+        if 0 <= off < (hi - lo + 1) * 2 * MiB:
+            nr = lo + off // (2 * MiB)
+            return pg.name, a.vmemmap_base + (nr << a.pfn_section_shift) * a.struct_page_size + off % (2 * MiB)
+    return None
+
+
 def _biggest_leaf(phys: int, inside: tuple[int, int], virt_off: int, g: Geometry, allowed: tuple[int, ...]) -> int:
     """The biggest leaf whose aligned piece around ``phys`` lies inside [lo, hi)."""
     lo, hi = inside
@@ -256,6 +281,12 @@ def mapping_of(s: State, va: int) -> tuple[Mapping | None, str]:
                 leaf = _biggest_leaf(pa, (lo, hi), 0, g, g.leaves[:-1])
                 return Mapping("direct map", a.va(lo), lo, hi - lo, leaf,
                                "init_memory_mapping(): 1 GiB (GBPAGES) and 2 MiB (PSE) leaves where aligned"), ""
+        for lo, hi, name in _device(s):
+            if lo <= pa < hi:
+                leaf = _biggest_leaf(pa, (lo, hi), 0, g, g.leaves[:-1])
+                return Mapping(f"direct map (ZONE_DEVICE {name})", a.va(lo), lo, hi - lo, leaf,
+                               "memremap_pages(): arch_add_memory() -> init_memory_mapping(), "
+                               "1 GiB and 2 MiB leaves where aligned"), ""
         return None, f"phys {pa:#x} is not RAM: the direct map has no entry for it"
     if region.kind is RegionKind.VMEMMAP and s.sparse.vmemmap:
         pfn = (va - a.vmemmap_base) // a.struct_page_size
@@ -267,6 +298,12 @@ def mapping_of(s: State, va: int) -> tuple[Mapping | None, str]:
             return None, f"section {nr} is not present: its memmap was never populated"
         leaf = 2 * MiB if a.page_shift == 12 else a.page_size
         start = a.vmemmap_base + (nr << a.pfn_section_shift) * a.struct_page_size
+        for pg in s.pgmaps.values():
+            lo, hi = pg.device_sections or (1, 0)
+            if lo <= nr <= hi and pg.first_block is not None:
+                block = (pg.first_block << a.page_shift) + (nr - lo) * 2 * MiB
+                return Mapping("vmemmap", start, block, a.pages_per_section * a.struct_page_size, leaf,
+                               f"vmemmap_populate() from {pg.name}'s altmap: the memmap is in the device"), ""
         return Mapping("vmemmap", start, None, a.pages_per_section * a.struct_page_size, leaf,
                        "vmemmap_populate() of a present section"), ""
     if region.kind is RegionKind.VMALLOC:
@@ -284,7 +321,7 @@ def _populated(s: State, lo: int, hi: int) -> bool:
     a = s.arch
     if any(r.base < hi and lo < r.base + r.size for r in s.ranges.values()):
         return True
-    ram = _ram(s)
+    ram = _ram(s) + [(lo, hi) for lo, hi, _ in _device(s)]
     dm_lo, dm_hi = a.page_offset, a.page_offset + a.direct_map_bytes
     if lo < dm_hi and dm_lo < hi:
         plo, phi = max(lo, dm_lo) - dm_lo + a.phys_offset, min(hi, dm_hi) - dm_lo + a.phys_offset
@@ -350,11 +387,18 @@ def vtop(s: State, va: int) -> Walk:
 
 
 def ptov(s: State, phys: int) -> list[tuple[str, int]]:
-    """Every kernel virtual address ``phys`` is mapped at: the direct map, kmap range bases."""
+    """Every kernel virtual address ``phys`` is mapped at: the direct map (RAM and ZONE_DEVICE),
+    the vmemmap where an altmap stored struct pages, kmap range bases."""
     a = s.arch
     out: list[tuple[str, int]] = []
     if any(lo <= phys < hi for lo, hi in _ram(s)):
         out.append(("direct map", a.va(phys)))
+    for lo, hi, name in _device(s):
+        if lo <= phys < hi:
+            out.append((f"direct map (ZONE_DEVICE {name})", a.va(phys)))
+    memmap = _device_memmap(s, phys)
+    if memmap is not None:
+        out.append((f"vmemmap ({memmap[0]}'s altmap)", memmap[1]))
     for r in sorted(s.ranges.values(), key=lambda r: r.seq):
         if r.start <= phys <= r.end:
             out.append((f"kmap range {r.name}", r.base + (phys - r.start)))

@@ -8,6 +8,7 @@ from .errors import EngineError
 from .folio import describe as describe_folio
 from .folio import folio_of
 from .kmap_pfn import KmapRange, RangeState
+from .memremap import describe_page, pgmap_of, pgmap_set
 from .physmap import E820Type
 from .results import AddrKind, Identity, LookupResult, PageResult, Verdict
 from .state import Mapping, State
@@ -36,7 +37,12 @@ def lookup(s: State, pfn: int) -> LookupResult:
         direct=s.arch.va(phys) if valid else None,
         list_range=node.name if node else None, section_range=snode.name if snode else None,
         list_cost=list_cost, section_cost=section_cost, steps=tuple(step_list),
-        agree=list_cost.answer == section_cost.answer)
+        agree=list_cost.answer == section_cost.answer, pgmap=_pgmap_name(s, pfn))
+
+
+def _pgmap_name(s: State, pfn: int) -> str | None:
+    pg = pgmap_of(s, pfn) if s.pgmaps else None
+    return pg.name if pg else None
 
 
 def page(s: State, pfn: int) -> PageResult:
@@ -50,12 +56,15 @@ def page(s: State, pfn: int) -> PageResult:
     nodes = s.spec.nodes
     node = 0 if nodes is None else next((nid for a, b, nid in nodes if a <= phys <= b), None)
     f = folio_of(s, pfn) if s.compound else None
+    pg = pgmap_of(s, pfn) if s.pgmaps else None
     return PageResult(pfn, phys, s.sparse.pfn_to_page(pfn), e.type.label if e else "hole",
                       s.sparse.nr_to_section(nr), nr, valid,
-                      s.arch.va(phys) if valid else None,
+                      s.arch.va(phys) if valid and not (pg and pg.type == "private") else None,
                       st.kmaps if st else 0, st.touches if st else 0, st.last if st else "", node,
                       f.head if f else None, f.order if f else None,
-                      tuple(describe_folio(s, pfn, f)) if f else ())
+                      tuple(describe_folio(s, pfn, f)) if f else (), pg.name if pg else None,
+                      tuple(describe_page(s, pfn, pg)) if pg else (),
+                      pg is not None and pgmap_set(s, pfn, pg))
 
 
 def identify(s: State, addr: int) -> Identity:

@@ -92,6 +92,8 @@ class KmapResult:
     warnings: tuple[str, ...]
     page_cost: PathCost
     """The page path: what kmap_atomic() of a struct page costs (the baseline)."""
+    pgmap_cost: PathCost | None = None
+    """get_dev_pagemap() for the pfn, where a dev_pagemap holds it (the merged design)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,10 @@ class LookupResult:
     agree: bool
     page_cost: PathCost | None = None
     """The page path for this pfn (set once the lookup is modelled)."""
+    pgmap: str | None = None
+    """The dev_pagemap (memremap_pages) whose pfns hold this one."""
+    pgmap_cost: PathCost | None = None
+    """get_dev_pagemap() for this pfn, costed (None before it is modelled)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,12 @@ class PageResult:
     order: int | None = None
     compound: tuple[str, ...] = ()
     """How that kernel version records it (folio.describe)."""
+    pgmap: str | None = None
+    """The dev_pagemap holding the pfn (ZONE_DEVICE), when there is one."""
+    zone_device: tuple[str, ...] = ()
+    """What memremap_pages() did for it (memremap.describe_page)."""
+    pgmap_set: bool = False
+    """page->pgmap points at that dev_pagemap (not below pfn_first(), not before v4.5)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ from .arch import SUBSECTION_SHIFT, U64, ArchProfile
 from .errors import EngineError
 from .memmap import vmemmap_page_to_pfn, vmemmap_pfn_to_page
 from .physmap import PhysMap
+from .undo import UndoLog
 
+# What set_hotplug() changes, saved whole for undo: runs, their firsts, root spans, hot ranges,
+# tainted sections, device subsection bits.
+_Hotplug = tuple[list["SectionRun"], list[int], list[tuple[int, int]], tuple[tuple[int, int], ...],
+                 frozenset[int], dict[int, int]]
 
 class SectionFlags(IntFlag):
     """Low bits of ``mem_section.section_mem_map`` (the modern enum numbering)."""
@@ -145,6 +150,15 @@ class SparseMem:
         self._root_spans: list[tuple[int, int]] = []
         """Allocated roots as sorted, disjoint [first, last] root-number intervals."""
         self._build(physmap)
+        self._boot = (self.runs, self._root_spans)
+        """The runs and roots sparse_init() left; hot-added sections are painted over them."""
+        self.hot: tuple[tuple[int, int], ...] = ()
+        """pfn ranges [first, last] added by memory hotplug (memremap_pages), in order."""
+        self.tainted: frozenset[int] = frozenset()
+        """Sections given SECTION_TAINT_ZONE_DEVICE by move_pfn_range_to_zone()."""
+        self.dev_subsections: dict[int, int] = {}
+        """Hot-added subsections of the sections hotplug covers only in part (from v5.3,
+        sparse_add_section() sets them in ms->usage->subsection_map)."""
         self.roots = SectionRoots(self)
         """mem_section[root] for the allocated roots (a lazy read-only mapping)."""
 
@@ -230,7 +244,11 @@ class SparseMem:
         if not flags & F.HAS_MEM_MAP:  # valid_section()
             return False
         if not self._early(nr, SectionFlags(flags & 0x1F)):
-            return False  # subsection maps not modelled
+            # pfn_section_valid(): the subsection's bit in ms->usage->subsection_map
+            # (only partly hot-added sections are kept; a whole one has every bit)
+            bits = self.dev_subsections.get(nr)
+            index = (pfn & (self.arch.pages_per_section - 1)) >> (SUBSECTION_SHIFT - self.arch.page_shift)
+            return bits is None or bool(bits >> index & 1)
         if self.memblock_pfn_valid:
             phys = pfn << self.arch.page_shift
             i = bisect_right(self._ram, (phys, U64)) - 1
@@ -326,6 +344,54 @@ class SparseMem:
         else:
             spans.append((lo, hi))
 
+    # --- memory hotplug: sections added for ZONE_DEVICE ----------------------------------------
+    def set_hotplug(self, hot: tuple[tuple[int, int], ...], tainted: frozenset[int],
+                    log: UndoLog) -> None:
+        """Make the hot-added pfn ranges ``hot`` present (sparse_add_section(), with
+        SECTION_MARKED_PRESENT and a mem_map but never IS_ONLINE or IS_EARLY) and
+        ``tainted`` carry SECTION_TAINT_ZONE_DEVICE; the boot sections keep their words.
+        O(runs + ranges); undone as a whole."""
+        log.push(self._restore, (self.runs, self._run_firsts, self._root_spans, self.hot,
+                                 self.tainted, self.dev_subsections))
+        arch, era = self.arch, self.era
+        pss = arch.pfn_section_shift
+        segments = [(r.first, r.last, r.word) for r in self._boot[0]]
+        hot_word = int(era.flags & (F.MARKED_PRESENT | F.HAS_MEM_MAP))
+        if self.vmemmap:  # every section codes the same word, vmemmap itself
+            hot_word |= self.sparse_encode_mem_map(
+                vmemmap_pfn_to_page(arch.vmemmap_base, 0, arch.struct_page_size), 0)
+        subs: dict[int, int] = {}
+        sub_shift = SUBSECTION_SHIFT - arch.page_shift
+        for lo, hi in hot:
+            segments = _paint_gaps(segments, lo >> pss, hi >> pss, hot_word)
+            if era.flags & F.IS_EARLY:  # the subsection era (v5.3+): the end sections' bits
+                for nr in {lo >> pss, hi >> pss}:
+                    a = (max(lo, nr << pss) - (nr << pss)) >> sub_shift
+                    b = (min(hi, ((nr + 1) << pss) - 1) - (nr << pss)) >> sub_shift
+                    subs[nr] = subs.get(nr, 0) | ((1 << (b - a + 1)) - 1) << a
+        full = (1 << arch.subsections_per_section) - 1
+        subs = {nr: bits for nr, bits in subs.items() if bits != full}  # whole ones: implied
+        if era.flags & F.TAINT_ZONE_DEVICE:
+            for nr in sorted(tainted):
+                segments = _or_word(segments, nr, int(F.TAINT_ZONE_DEVICE))
+        self.runs = [SectionRun(a, b, w) for a, b, w in _merge(segments)]
+        self._run_firsts = [r.first for r in self.runs]
+        spans = list(self._root_spans)
+        self._root_spans = []
+        for r in self.runs:
+            self._allocate_roots(r.first, r.last)
+        self._root_spans = _union(spans, self._root_spans)  # roots are never freed
+        self.hot, self.tainted, self.dev_subsections = hot, tainted, subs
+
+    def hot_section(self, nr: int) -> bool:
+        """Did memory hotplug (memremap_pages) add pfns in section ``nr``?"""
+        pss = self.arch.pfn_section_shift
+        return any(lo >> pss <= nr <= hi >> pss for lo, hi in self.hot)
+
+    def _restore(self, saved: _Hotplug) -> None:
+        (self.runs, self._run_firsts, self._root_spans, self.hot, self.tainted,
+         self.dev_subsections) = saved
+
     # --- summaries -----------------------------------------------------------------------
     @property
     def nr_present(self) -> int:
@@ -341,7 +407,8 @@ class SparseMem:
         return iter(self.runs)
 
     def subsection_map(self, nr: int, physmap: PhysMap) -> int:
-        """Bitmap of the section's 2 MiB subsections that hold RAM (subsection_map_init)."""
+        """Bitmap of the section's 2 MiB subsections: those holding RAM (subsection_map_init)
+        and those hotplug added (sparse_add_section())."""
         arch = self.arch
         base = nr << arch.section_size_bits
         end = base + (1 << arch.section_size_bits) - 1
@@ -352,11 +419,67 @@ class SparseMem:
                 lo = (max(r.start, base) - base) >> SUBSECTION_SHIFT
                 hi = min((min(r.end, end) - base) >> SUBSECTION_SHIFT, n - 1)
                 bits |= ((1 << (hi - lo + 1)) - 1) << lo
+        if any(a >> arch.pfn_section_shift <= nr <= b >> arch.pfn_section_shift for a, b in self.hot):
+            bits |= self.dev_subsections.get(nr, (1 << n) - 1)
         return bits
 
 
 def _first(span: tuple[int, int]) -> int:
     return span[0]
+
+
+Segment = tuple[int, int, int]
+"""(first section, last section, section_mem_map word), sorted and disjoint."""
+
+
+def _paint_gaps(segments: list[Segment], lo: int, hi: int, word: int) -> list[Segment]:
+    """Sections lo..hi that no segment holds get ``word``; present ones keep theirs."""
+    out: list[Segment] = []
+    at = lo
+    for a, b, w in segments:
+        if b >= at and a <= hi and a > at:
+            out.append((at, a - 1, word))
+        if b >= at:
+            at = max(at, b + 1)
+        out.append((a, b, w))
+    if at <= hi:
+        out.append((at, hi, word))
+    return sorted(out)
+
+
+def _or_word(segments: list[Segment], nr: int, bits: int) -> list[Segment]:
+    """Section ``nr``'s word with ``bits`` set (split out of its segment)."""
+    out: list[Segment] = []
+    for a, b, w in segments:
+        if a <= nr <= b:
+            if a < nr:
+                out.append((a, nr - 1, w))
+            out.append((nr, nr, w | bits))
+            if nr < b:
+                out.append((nr + 1, b, w))
+        else:
+            out.append((a, b, w))
+    return out
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for a, b, w in segments:
+        if out and out[-1][1] + 1 == a and out[-1][2] == w:
+            out[-1] = (out[-1][0], b, w)
+        else:
+            out.append((a, b, w))
+    return out
+
+
+def _union(x: list[tuple[int, int]], y: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(x + y):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 class SectionRoots(Mapping[int, "array[int]"]):

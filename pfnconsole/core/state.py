@@ -12,6 +12,7 @@ from .cpu_profiles import DEFAULT_PROFILE, PROFILES
 from .errors import EngineError
 from .kmap_pfn import IntervalIndex, KmapList, KmapPath, KmapRange
 from .memmap import MemMap
+from .memremap import DevPagemap
 from .physmap import E820Type, GiB, PhysMap, default_physmap, physmap_from_ranges, ram_end
 from .rcu import Rcu
 from .section_table import SectionTable
@@ -109,6 +110,9 @@ class State:
     cpu: int = 0
     compound: dict[int, int] = field(default_factory=dict)
     """Compound pages the console allocated: head pfn -> order (folio.py)."""
+    pgmaps: dict[str, DevPagemap] = field(default_factory=dict)
+    """memremap_pages() ranges in ZONE_DEVICE, oldest first (memremap.py)."""
+    next_pgmap: int = 1
     next_seq: int = 1
     next_mapping: int = 1
     next_base: int = 0

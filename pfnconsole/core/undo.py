@@ -35,6 +35,8 @@ class Op(StrEnum):
     CPU = "cpu"
     CACHE = "cache"
     ALLOC_PAGES = "alloc_pages"
+    MEMREMAP = "memremap_pages"
+    MEMUNMAP = "memunmap_pages"
 
 
 Steps = tuple[tuple[Any, ...], ...]

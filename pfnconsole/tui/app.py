@@ -209,8 +209,10 @@ class PfnApp(App[None]):
         if machine:
             self.query_one(MemoryPane).show_machine(q("info").data, q("e820").data,
                                                     q("sections").data)
+        else:
+            self.query_one(MemoryPane).show_sections(q("info").data, q("sections").data)
         self.query_one(MemoryPane).show_ranges(ranges)
-        self.query_one(RangesPane).show(ranges, data_of(view.walk))
+        self.query_one(RangesPane).show(ranges, data_of(view.walk), q("pgmaps").data)
         self.query_one(RcuPane).show(q("rcu").data)
         st = self.session.machine.state
         self.query_one(CostPane).show(data_of(view.cost), profile_line(st.profile))

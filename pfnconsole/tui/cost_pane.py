@@ -12,20 +12,24 @@ from textual.widgets import Static
 from ..commands.costs import model_ns_text
 from .bars import axis, bar
 
-PATHS = (("list", "$warning"), ("section", "$success"), ("page", "$accent"))
+PATHS = (("list", "$warning"), ("section", "$success"), ("pgmap", "$secondary"), ("page", "$accent"))
 
 
 class CostPane(VerticalScroll):
-    """A view of the session's last kmap, kunmap, lookup or sweep (nothing else)."""
+    """A view of the session's last kmap, kunmap, lookup, get_dev_pagemap or sweep."""
 
     HELP = """\
 # Cost
 
-The last `kmap`, `kunmap`, `lookup` or `sweep`, every path on **one axis**:
+The last `kmap`, `kunmap`, `lookup`, `get_dev_pagemap` or `sweep`, every path
+on **one axis**:
 
 * **list**: the 2015 walk: the pointer that reached each node, `kmap->res`,
   `res->start`, `res->end`, `kmap->base`;
 * **section**: the reviewer's table: `mem_section[root]`, then the slot;
+* **pgmap**: what the kernel merged, `get_dev_pagemap()`: the radix tree keyed
+  by section (v4.5), by pfn (v4.14), the xarray `pgmap_array` (v4.20+); two
+  loads per tree node, then `percpu_ref_tryget_live()`;
 * **page**: `page_address(pfn_to_page(pfn))`, what a pfn with a struct page pays
   (arithmetic, plus `vmemmap_base` and `page_offset_base` where KASLR makes them
   variables): the baseline of "10 fold".

@@ -18,6 +18,7 @@ GRID_ROWS_MIN = 2
 
 LEGEND = [Content.assemble(("█", "$success"), " RAM (P M O E)"),
           Content.assemble(("▓", "$primary-lighten-2"), " pmem, no memmap"),
+          Content.assemble(("D", "bold $secondary"), " ZONE_DEVICE (memremap_pages)"),
           Content.assemble(("▣", "$warning"), " kmap range"),
           Content.assemble(("░", "$text-muted"), " reserved"),
           Content.assemble(("·", "$text-muted"), " hole")]
@@ -64,8 +65,9 @@ class MemoryPane(VerticalScroll, can_focus=True):
 
 The top line is the e820 map. Below it every cell is one or more **memory
 sections** (128 MiB on x86_64): green where sections are present with a memmap
-(flags P M O E), blue where persistent memory has no struct pages, orange where
-a kmap range is registered, dim for reserved ranges and holes.
+(flags P M O E), **D** where `memremap_pages` put them in ZONE_DEVICE (present,
+with a memmap, never online), blue where persistent memory has no struct pages,
+orange where a kmap range is registered, dim for reserved ranges and holes.
 
 * Focus the pane (click it) and use **+ / -** to zoom down to one section per
   cell, **0** to fit the whole address space, arrows to move the cursor.
@@ -102,6 +104,12 @@ a kmap range is registered, dim for reserved ranges and holes.
         self.spc, self.view_start, self.cursor = 0, 0, 0
         self._redraw()
 
+    def show_sections(self, info: dict[str, Any], sections: dict[str, Any]) -> None:
+        """The sections as they are now (memremap_pages adds some), keeping the zoom."""
+        if sections.get("runs", []) != self.runs:
+            self.info, self.runs = info, sections.get("runs", [])
+            self._redraw()
+
     def show_ranges(self, data: dict[str, Any]) -> None:
         self.kranges = [r for r in data.get("ranges", []) if r["state"] != "freed"]
         self._redraw()
@@ -113,7 +121,11 @@ a kmap range is registered, dim for reserved ranges and holes.
             parts.append(Content.assemble(
                 ("struct page ", "bold"), f"{page['page']:#x}",
                 f"  section {page['section']} [{page['section_flags']}]"))
-            parts.append(Content.assemble(("__va ", "dim"), f"{page['direct']:#x}",
+            if page.get("pgmap"):
+                parts.append(Content.assemble(("zone Device ", "bold $secondary"),
+                                              ("dev_pagemap ", "dim"), page["pgmap"]))
+            va = "none (device private)" if page["direct"] is None else f"{page['direct']:#x}"
+            parts.append(Content.assemble(("__va ", "dim"), va,
                                           ("  kmaps ", "dim"), str(page["kmaps"]),
                                           ("  touched ", "dim"), str(page["touches"])))
         else:
@@ -256,6 +268,8 @@ a kmap range is registered, dim for reserved ranges and holes.
         k = bisect_right(run_starts, b) - 1
         if k >= 0 and self.runs[k]["last"] >= a:
             run = self.runs[k]
+            if run.get("zone_device") and not run.get("early", True):
+                return "D", "bold $secondary"
             whole = run["first"] <= a and run["last"] >= b
             return ("█" if whole else "▆"), "$success"
         kind = None

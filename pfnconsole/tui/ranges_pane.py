@@ -33,6 +33,8 @@ meets the **newest** range first and the first-registered one last.
   **F2** cycles the speed: instant, fast, slow. Any other change clears the marks,
   and `undo` brings back the walk of the state it returns to.
 * States: *live* (on the list), *unlinked* (waiting for readers), *freed*.
+* Below the list, marked **D**, the `dev_pagemap`s `memremap_pages` made: what
+  the kernel merged instead; nothing walks them, `get_dev_pagemap` looks them up.
 """
 
     def __init__(self, **kw: Any) -> None:
@@ -40,6 +42,8 @@ meets the **newest** range first and the first-registered one last.
         self.border_title = "kmap ranges — RCU list, scan order"
         self.rows: list[dict[str, Any]] = []
         self.walk: dict[str, Any] | None = None
+        self.pgmaps: list[dict[str, Any]] = []
+        """The dev_pagemaps (memremap_pages): what the kernel merged, beside the list."""
         """The last walk's data (a kmap, kunmap or lookup answer), or None."""
         self.speed = "fast"
         self.shown = 0
@@ -49,10 +53,12 @@ meets the **newest** range first and the first-registered one last.
     def compose(self) -> ComposeResult:
         yield Static(id="ranges-body")
 
-    def show(self, data: dict[str, Any], walk: dict[str, Any] | None) -> None:
+    def show(self, data: dict[str, Any], walk: dict[str, Any] | None,
+             pgmaps: dict[str, Any] | None = None) -> None:
         """The state and the last walk, whole: what stays on screen."""
         self._generation += 1  # a replay still running is over
         self.rows = data.get("ranges", [])
+        self.pgmaps = (pgmaps or {}).get("pgmaps", [])
         self.walk = walk
         self.shown = len(walk["steps"]) if walk else 0
         self._redraw()
@@ -124,6 +130,13 @@ meets the **newest** range first and the first-registered one last.
             parts.append(Content.assemble(
                 ("   ✗   ", "dim"), (f"{r['name']:<8}", "$error" if state == "unlinked" else "dim"),
                 (f" {r['start']:#x}–{r['end']:#x} {state}{gp}", "dim")))
+        if self.pgmaps:
+            parts.append(Content.styled(f"ZONE_DEVICE, found by {self.pgmaps[0]['lookup']}:", "dim"))
+        for p in self.pgmaps:
+            parts.append(Content.assemble(
+                ("   D   ", "bold $secondary"), (f"{p['name']:<8}", "bold $secondary"),
+                f" {p['start']:#x}–{p['end']:#x}", (f" {p['type'] or ''}"
+                                                    + (" map=dev" if p.get("altmap") else ""), "dim")))
         if self.walk is not None:
             parts.append(self._summary(self.walk, steps))
         self.query_one("#ranges-body", Static).update(Content("\n").join(parts))

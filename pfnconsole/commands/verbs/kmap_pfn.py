@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...core.kmap_pfn import Step
 from ...core.machine import KmapResult
-from ..costs import COSTS, PAGE_COSTS, SECTION_COSTS, cost_lines, model_ns_text
+from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command, opt
 from ..render import hx, ok, size_text, to_data
@@ -46,8 +46,9 @@ def run_register(s: Session, w: Words) -> Result:
               {"name": name, "start": start, "size": size, "base": base}, warnings)
 
 
-KMAP_ABIS = ("v5", "v5rfc")
-"""The __pfn_t kmap_atomic_pfn_t() takes: the v5 patch as posted, or with the RFC's PFN_MAP."""
+KMAP_ABIS = ("v5", "v5rfc", "pfn_t")
+"""The __pfn_t kmap_atomic_pfn_t() takes: the v5 patch as posted, or with the RFC's PFN_MAP;
+or the merged pfn_t of the machine's kernel (kmap_atomic(pfn_t_to_page()), no list)."""
 
 
 def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
@@ -66,9 +67,12 @@ def pfn_and_flags(w: Words, what: str) -> tuple[int, list[str]]:
     "Without PFN_DEV (or with the RFC's PFN_MAP) the page path returns\n"
     "kmap_atomic(page); with it the RCU list is scanned newest first for a range holding\n"
     "the address. A hit returns base + offset still holding the lock (kunmap releases it);\n"
-    "a miss unlocks and returns NULL. Both the list and the section path are costed.",
+    "a miss unlocks and returns NULL. Both the list and the section path are costed.\n"
+    "abi=pfn_t takes the merged pfn_t of the machine's kernel instead: PFN_DEV|PFN_MAP means\n"
+    "ZONE_DEVICE struct pages, so kmap_atomic(pfn_t_to_page()) and no list at all; where a\n"
+    "dev_pagemap holds the pfn, get_dev_pagemap() is costed beside the other paths.",
     examples=("register pmem1 0x440000000 4G", "kmap 0x440600 dev", "kmap raw=0x440600004",
-              "kmap 0x1000"),
+              "kmap 0x1000", "memremap_pages pmem0 0x440000000 4G", "kmap 0x440600 dev map abi=pfn_t"),
     params=(Param("PFN", Kind.NUMBER, optional=True),
             Param("FLAG", Kind.FLAG, optional=True, variadic=True)),
     options=(Option("raw", Kind.NUMBER, meta="VALUE"), Option("abi", Kind.WORD, KMAP_ABIS)),
@@ -77,27 +81,34 @@ def run_kmap(s: Session, w: Words) -> Result:
     raw = opt(w, "raw")
     abi = (opt(w, "abi") or "v5").lower()
     if abi not in KMAP_ABIS:
-        raise ParseError(f"kmap: abi={abi} is not a __pfn_t; use abi=v5 (as posted) or abi=v5rfc")
+        raise ParseError(f"kmap: abi={abi} is not a __pfn_t; use abi=v5 (as posted), abi=v5rfc or "
+                         "abi=pfn_t (the merged one)")
+    st = s.machine.state
+    kver = f"{st.kver[0]}.{st.kver[1]}" if abi == "pfn_t" else None
     if raw is not None:
         if w.args:
             raise ParseError("kmap: give either PFN [FLAG...] or raw=VALUE, not both")
         value = parse_number(raw, "raw")
-        s.machine.decode(abi, value)  # the posted v5 refuses bit 3 (PFN_MAP is the RFC's)
+        s.machine.decode(abi, value, kver)  # the posted v5 refuses bit 3 (PFN_MAP is the RFC's)
         parsed: dict[str, object] = {"raw": value}
     else:
         pfn, flags = pfn_and_flags(w, "kmap")
-        value = s.machine.encode(abi, pfn, flags)  # the posted v5 has no PFN_MAP
+        value = s.machine.encode(abi, pfn, flags, kver)  # the posted v5 has no PFN_MAP
         parsed = {"pfn": pfn, "flags": flags}
     if abi != "v5":
         parsed["abi"] = abi
-    r = s.machine.kmap_atomic_pfn_t(value)
+    r = s.machine.kmap_atomic_pfn_t(value, "pfn_t" if abi == "pfn_t" else "v5")
     d = r.decoded
-    echo = (f"kmap pfn={s.num(d.pfn)} flags={'|'.join(d.flags) or '0'} -> __pfn_t "
+    echo = (f"kmap pfn={s.num(d.pfn)} flags={'|'.join(d.flags) or '0'} -> "
+            f"{'pfn_t' if abi == 'pfn_t' else '__pfn_t'} "
             f"{s.num(value)}  (cpu{r.cpu})")
     data = to_data(r, "value", "cpu", "addr", "path", "range", "agree", "rcu_readers",
                    "nesting", "steps", pfn="decoded.pfn", flags="decoded.flags",
-                   has_page="decoded.has_page", **COSTS, **SECTION_COSTS, **PAGE_COSTS)
+                   has_page="decoded.has_page", **COSTS, **SECTION_COSTS, **PAGE_COSTS,
+                   **(PGMAP_COSTS if r.pgmap_cost else {}))
     data["profile"] = s.machine.state.profile
+    if abi != "v5":
+        data["abi"] = abi
     page = s.machine.state.sparse.pfn_to_page(d.pfn) if d.has_page and d.pfn is not None \
         else None
     res = ok("kmap", echo, data, kmap_lines(r, s.machine.state.profile), parsed, r.warnings)
@@ -107,7 +118,11 @@ def run_kmap(s: Session, w: Words) -> Result:
 
 def kmap_lines(r: KmapResult, profile: str) -> list[str]:
     lc = r.list_cost
-    if r.path == "page":
+    if r.path == "page" and r.mapping is None:
+        lines = [f"page path: kmap_atomic(pfn_t_to_page()) = page_address() = {hx(r.addr)}",
+                 "  the merged kernel: no list and no rcu_read_lock(); on 64-bit kmap_atomic() only",
+                 "  disables preemption, so there is no mapping for kunmap to find"]
+    elif r.path == "page":
         lines = [f"page path: kmap_atomic(pfn_to_page) = {hx(r.addr)}",
                  "  rcu_read_lock() taken anyway (held until kunmap)"]
     elif r.path == "list":
@@ -117,7 +132,11 @@ def kmap_lines(r: KmapResult, profile: str) -> list[str]:
         lines = [f"list path: no range holds phys {hx(r.decoded.phys)} -> NULL",
                  "  rcu_read_unlock(): the only unlock inside kmap"]
     lines += step_lines(r.steps)
-    lines += cost_lines(profile, r.list_cost, r.section_cost, r.page_cost)
+    lines += cost_lines(profile, r.list_cost, r.section_cost, r.page_cost,
+                        *([r.pgmap_cost] if r.pgmap_cost else []))
+    if r.pgmap_cost is not None and r.pgmap_cost.needed:
+        lines += ["    (pgmap is not on kmap's path: it is what get_user_pages() pays to pin",
+                  "     this ZONE_DEVICE page, shown beside the other designs)"]
     lines.append(f"  rcu   {r.rcu_readers} reader(s) open, cpu{r.cpu} nesting {r.nesting}"
                  + ("" if r.agree else "   PATHS DISAGREE"))
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...core.arch import ARCH_NAMES, canonical_arch
 from ...core.errors import EngineError
+from ...core.memremap import pgmap_of
 from ...core.pagetable import decode_entry, geometry, ptov, vtop
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command
@@ -59,8 +60,13 @@ def run_ptov(s: Session, w: Words) -> Result:
         raise EngineError(f"{hx(phys)} is beyond MAX_PHYSMEM_BITS={st.arch.max_physmem_bits} on {st.arch.name}")
     where = ptov(st, phys)
     lines = [f"phys {hx(phys)} (pfn {s.num(phys >> st.arch.page_shift)}):"]
-    lines += [f"  {kind:<20} {hx(va)}" for kind, va in where] or \
-        ["  mapped nowhere the console models (not RAM, in no kmap range)"]
+    lines += [f"  {kind:<20} {hx(va)}" for kind, va in where]
+    private = pgmap_of(st, phys >> st.arch.page_shift)
+    if not where and private is not None and private.type == "private":
+        lines.append(f"  not mapped: {private.name} is MEMORY_DEVICE_PRIVATE, added by add_pages() "
+                     "only (struct pages, no kernel mapping; the CPU cannot reach it)")
+    elif not where:
+        lines.append("  mapped nowhere the console models (not RAM, in no kmap range, in no dev_pagemap)")
     data = {"phys": phys, "mappings": [{"kind": k, "va": v} for k, v in where]}
     return ok("ptov", f"ptov {hx(phys)}", data, lines, {"phys": phys})
 

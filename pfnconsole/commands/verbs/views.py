@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
-from ...core.sparse import SectionFlags, flag_letters
+from ...core.sparse import SectionFlags, SectionRun, SparseMem, flag_letters
 from ...core.sweep import COUNTS, sweep
-from ..costs import COSTS, PAGE_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
+from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
 from ..explain import explain
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Param, Subject, command
@@ -26,7 +28,9 @@ def run_lookup(s: Session, w: Words) -> Result:
     spr = s.machine.state.arch.sections_per_root
     data = to_data(r, "pfn", "phys", "e820", "pfn_valid", "page", "direct", "list_range",
                    "section_range", "agree", "steps", section="section_nr", list_kva="list_cost.answer",
-                   section_kva="section_cost.answer", **COSTS, **SECTION_COSTS, **PAGE_COSTS)
+                   section_kva="section_cost.answer", **COSTS, **SECTION_COSTS, **PAGE_COSTS,
+                   **PGMAP_COSTS)
+    data["pgmap"] = r.pgmap
     data["profile"] = s.machine.state.profile
     data["root"] = r.section.root if r.section else r.section_nr // spr
     lines = [f"phys {hx(r.phys)} ({r.e820}); section {r.section_nr} "
@@ -36,7 +40,10 @@ def run_lookup(s: Session, w: Words) -> Result:
              f"  list path:    {r.list_range or 'no range'} -> {hx(lc.answer)}",
              f"  section path: {r.section_range or 'no range'} -> {hx(sc.answer)}"
              + ("" if r.agree else "   DISAGREE")]
-    lines += cost_lines(s.machine.state.profile, lc, sc, *([r.page_cost] if r.page_cost else []))
+    if r.pgmap:
+        lines.insert(2, f"  ZONE_DEVICE: dev_pagemap {r.pgmap}")
+    lines += cost_lines(s.machine.state.profile, lc, sc, *([r.page_cost] if r.page_cost else []),
+                        *([r.pgmap_cost] if r.pgmap_cost else []))
     lines.append("  (a lookup leaves the caches as they were)")
     res = ok("lookup", f"lookup pfn={s.num(pfn)}", data, lines, {"pfn": pfn})
     res.source = s.context(r, [st.name for st in r.steps])
@@ -63,7 +70,11 @@ def run_page(s: Session, w: Words) -> Result:
     if r.direct is not None:
         lines.append(f"  __va {hx(r.direct)}")
     lines += [f"  {line}" for line in r.compound]
+    lines += [f"  {line}" for line in r.zone_device]
     data["head"], data["order"] = r.head, r.order
+    data["pgmap"] = r.pgmap
+    data["zone"] = "Device" if r.pgmap else None
+    data["pgmap_set"] = r.pgmap_set
     if s.machine.state.spec.nodes is not None:
         lines.append(f"  node {r.node}" if r.node is not None else "  in no node's memory range")
     lines.append(f"  simulator: {r.kmaps} kmap(s) open, touched {r.touches} time(s)"
@@ -121,8 +132,23 @@ def run_ranges(s: Session, w: Words) -> Result:
     return ok("ranges", "", {"ranges": rows}, lines, {})
 
 
+def _split_hot(sp: SparseMem) -> list[tuple[SectionRun, bool]]:
+    """Runs of one section_mem_map word, cut where hotplug (memremap_pages) began or ended,
+    so that a run says ZONE_DEVICE of all its sections or of none. O(runs + hot ranges)."""
+    pss = sp.arch.pfn_section_shift
+    spans = [(lo >> pss, hi >> pss) for lo, hi in sp.hot]
+    out: list[tuple[SectionRun, bool]] = []
+    for run in sp.iter_runs():
+        cuts = sorted({run.first, run.last + 1}
+                      | {n for a, b in spans for n in (a, b + 1) if run.first < n <= run.last})
+        for lo, nxt in pairwise(cuts):
+            out.append((replace(run, first=lo, last=nxt - 1), sp.hot_section(lo)))
+    return out
+
+
 @command("sections", Subject.VIEWS, "present mem_sections and the device section table",
-         help="Runs of present sections with their section_mem_map word and P/M/O/E/D flags.",
+         help="Runs of present sections with their section_mem_map word and P/M/O/E/D flags\n"
+    "(D: SECTION_TAINT_ZONE_DEVICE); sections memremap_pages added say ZONE_DEVICE.",
          examples=("sections",))
 def run_sections(s: Session, w: Words) -> Result:
     st = s.machine.state
@@ -133,20 +159,23 @@ def run_sections(s: Session, w: Words) -> Result:
              f"{len(sp.roots)} root(s) allocated"]
     full = (1 << a.subsections_per_section) - 1
     has_subsections = bool(sp.era.flags & SectionFlags.IS_EARLY)  # subsection hotplug era
-    for run in sp.iter_runs():
+    for run, hot in _split_hot(sp):
         ms = sp.nr_to_section(run.first)
         assert ms is not None
         runs.append({"first": run.first, "last": run.last, "section_mem_map": run.word,
-                     "flags": flag_letters(ms.flags), "mem_map": ms.mem_map})
+                     "flags": flag_letters(ms.flags), "mem_map": ms.mem_map, "zone_device": hot,
+                     "early": ms.early})
         lines.append(f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
-                     f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}")
+                     f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}"
+                     + ("  ZONE_DEVICE" if hot else ""))
         for nr in sorted({run.first, run.last}) if has_subsections else ():
             bits = sp.subsection_map(nr, st.physmap)
             if bits != full:
                 runs[-1].setdefault("partial", {})[str(nr)] = bits
-                lines.append(f"    section {nr}: subsection_map {bits:#x} (RAM in "
-                             f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M; "
-                             "early section, so pfn_valid() holds for all of it)")
+                n = f"{bin(bits).count('1')} of {a.subsections_per_section} x 2M"
+                lines.append(f"    section {nr}: subsection_map {bits:#x} " + (
+                    f"(RAM and hotplug in {n}; early section, so pfn_valid() holds for all of it)"
+                    if ms.early else f"(hot-added {n}: pfn_valid() only there)"))
     table = st.table.runs()  # O(ranges), however many sections
     device = [{"first": lo, "last": hi, "ranges": list(names)} for lo, hi, names in table]
     if device:
