@@ -13,6 +13,7 @@ from ...core.physmap import E820Type, e820_type_from_label
 from ...core.units import human_size, hx
 from ...decode import Finding, Kind
 from ...decode.detect import detect_text
+from ...decode.iomem import Iomem, read_iomem
 from ...decode.reading import LogReading
 from ...decode.reading import read_text as read_log_text
 from ..files import read_text
@@ -308,6 +309,9 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
     """Build the session's machine from a log's memory map, with what the log shows of its
     kernel: the arch (else the session's), version, page size, struct page size and the
     x86_64 KASLR bases, so `identify` and `page` read the log's pointers as the decoder does."""
+    iomem = read_iomem(text)
+    if iomem is not None:
+        return machine_from_iomem(s, iomem, arch or s.machine.state.arch.name, origin)
     got = read_log_text(text, arch or None, fallback=s.machine.state.arch.name)
     assert got is not None  # never cancelled
     arch = got.arch
@@ -318,8 +322,9 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
     findings = list(got.findings)
     ranges, where = layout_from_findings(findings, lines)
     if not ranges:
-        raise ParseError(f"{origin}: no e820, `user:` or memory node ranges found; "
-                         "paste the boot log's memory map")
+        raise ParseError(f"{origin}: no memory map found. Tried /proc/iomem (no "
+                         "`start-end : name` lines) and a boot log (no e820, `user:` or memory "
+                         "node ranges); paste the boot log's memory map or a saved /proc/iomem")
     cal = got.calibration
     kw: dict[str, Any] = {}
     taken = [f"arch {arch} ({got.arch_how})"]
@@ -367,5 +372,43 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
                         "sections_present": st.sparse.nr_present,
                         "kver": kw.get("kver"), "struct_page": st.arch.struct_page_size,
                         "page_offset": st.arch.page_offset, "vmemmap_base": st.arch.vmemmap_base},
+                  lines=out, parsed={"from_log": origin, "arch": arch},
+                  echo=f"machine from-log {origin}")
+
+
+def machine_from_iomem(s: Session, iomem: Iomem, arch: str, origin: str) -> Result:
+    """Build the session's machine from a saved /proc/iomem: its top-level memory ranges
+    become the map; nothing changes when the file was read without root (zeroed addresses)."""
+    if iomem.zeroed:
+        raise ParseError(f"{origin}: /proc/iomem read without CAP_SYS_ADMIN: the kernel prints "
+                         "every address as 0 (since v4.15), so there is no map to build; save it "
+                         "as root (`sudo cat /proc/iomem`)")
+    ranges = iomem.ranges()
+    if not ranges:
+        raise ParseError(f"{origin}: /proc/iomem with no System RAM, Reserved or Persistent "
+                         "Memory at the top level: nothing to build a memory map from")
+    if arch not in ARCH_NAMES:
+        raise ParseError(f"{origin}: arch {arch!r}: the simulator models {', '.join(ARCH_NAMES)}")
+    lines = [r.line for r in iomem.resources if r.depth == 0 and (r.start, r.end) in
+             {(a, b) for a, b, _ in ranges}]
+    where = f"/proc/iomem lines {lines[0]}-{lines[-1]}"
+    st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}"))
+    pm = st.physmap
+    out = [f"{arch} from {origin}: {where} (arch not in /proc/iomem: the session's)",
+           f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
+           f"{st.sparse.nr_present} present sections"]
+    out += ["  " + r.e820_line("iomem") for r in pm.ranges]
+    spaces = iomem.namespaces()
+    out += [f"  {r.name} [{hx(r.start)}-{hx(r.end)}] in persistent memory" for r in spaces]
+    if iomem.skipped:
+        out.append(f"  {len(iomem.skipped)} line(s) not in r_show()'s format skipped "
+                   f"(first: line {iomem.skipped[0]})")
+    pmem = [[r.start, r.end] for r in pm.ranges if r.type.is_pmem]
+    return Result(cmd="machine", ok=True,
+                  data={"arch": arch, "origin": origin, "source": where, "format": "iomem",
+                        "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
+                        "pmem": pmem, "ram_bytes": pm.ram_bytes,
+                        "namespaces": [{"name": r.name, "start": r.start, "end": r.end} for r in spaces],
+                        "sections_present": st.sparse.nr_present, "skipped": list(iomem.skipped)},
                   lines=out, parsed={"from_log": origin, "arch": arch},
                   echo=f"machine from-log {origin}")

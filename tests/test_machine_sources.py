@@ -1,0 +1,64 @@
+"""Machines built from saved host files: /proc/iomem (kernel/resource.c r_show())."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pfnconsole.commands import Session
+from pfnconsole.decode.iomem import read_iomem
+
+FIXTURES = Path(__file__).parent / "fixtures" / "machines"
+IOMEM = FIXTURES / "iomem-x86_64-pmem.txt"
+
+
+def test_iomem_top_level_ranges_become_the_memory_map():
+    got = read_iomem(IOMEM.read_text())
+    assert got is not None and not got.zeroed and not got.skipped
+    assert got.ranges() == (
+        (0x0, 0xFFF, 2), (0x1000, 0x9FBFF, 1), (0x9FC00, 0x9FFFF, 2), (0xF0000, 0xFFFFF, 2),
+        (0x100000, 0xBFFD6FFF, 1), (0xBFFD7000, 0xBFFFFFFF, 2), (0xFEFFC000, 0xFEFFFFFF, 2),
+        (0xFFFC0000, 0xFFFFFFFF, 2), (0x100000000, 0x43FFFFFFF, 1),
+        (0x440000000, 0x53FFFFFFF, 12), (0x540000000, 0x63FFFFFFF, 12))
+    assert [r.name for r in got.namespaces()] == ["namespace0.0", "dax1.0"]
+    assert [r.depth for r in got.resources if r.name.startswith("Kernel")] == [1, 1, 1, 1]
+
+
+def test_machine_from_a_saved_iomem_builds_its_map_and_pmem(tmp_path):
+    s = Session()
+    r = s.execute(f"machine from-log {IOMEM}")
+    assert r.ok, r.error
+    assert r.data["format"] == "iomem"
+    assert r.data["pmem"] == [[0x440000000, 0x53FFFFFFF], [0x540000000, 0x63FFFFFFF]]
+    ram = sum(b - a + 1 for a, b, t in r.data["ranges"] if t == 1)
+    assert r.data["ram_bytes"] == ram
+    assert s.execute("page 0x100600").data["pfn_valid"] is True
+    assert s.execute("page 0x440600").data["pfn_valid"] is False  # pmem: no struct pages yet
+
+
+def test_root_less_iomem_is_refused_and_changes_nothing(tmp_path):
+    zeroed = re.sub(r"[0-9a-f]+-[0-9a-f]+ :", "00000000-00000000 :", IOMEM.read_text())
+    path = tmp_path / "iomem-user.txt"
+    path.write_text(zeroed)
+    got = read_iomem(zeroed)
+    assert got is not None and got.zeroed and {t for *_, t in got.ranges()} == {1, 2, 12}  # names survive
+    s = Session()
+    before = s.machine.fingerprint()
+    r = s.execute(f"machine from-log {path}")
+    assert not r.ok and "CAP_SYS_ADMIN" in r.error and "as root" in r.error
+    assert s.machine.fingerprint() == before
+
+
+def test_a_file_of_no_known_format_names_the_formats_tried(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\nthis is not a memory map\n")
+    s = Session()
+    before = s.machine.fingerprint()
+    r = s.execute(f"machine from-log {path}")
+    assert not r.ok and "/proc/iomem" in r.error and "boot log" in r.error
+    assert s.machine.fingerprint() == before
+
+
+def test_a_dmesg_is_not_taken_for_iomem():
+    text = "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+    assert read_iomem(text) is None
