@@ -3,9 +3,9 @@
 Format: kernel/resource.c r_show(), ``"%*s%0*llx-%0*llx : %s\\n"`` with the depth below the
 root times two spaces of indent (at most MAX_IORES_LEVEL = 5 levels), the address width 8
 for iomem (4 only for a root ending below 0x10000, i.e. ioports), start and end inclusive,
-then the resource's name. Since v4.15 a reader without CAP_SYS_ADMIN gets start = end = 0
-on every line (r_show's file_ns_capable() check), so the names survive and the addresses
-do not.
+then the resource's name. Since v4.6 (commit 51d7b120418e) a reader without
+CAP_SYS_ADMIN gets start = end = 0 on every line (r_show()'s file_ns_capable() check), so
+the names survive and the addresses do not.
 
 The top-level names the x86 e820 code gives its ranges are arch/x86/kernel/e820.c
 e820_type_to_string(): "System RAM", "Reserved", "ACPI Tables", "ACPI Non-volatile
@@ -59,7 +59,7 @@ class Iomem:
     skipped: tuple[int, ...]
     """Line numbers that are not r_show() lines (blank lines are not counted)."""
     zeroed: bool
-    """Every address is 0: read without CAP_SYS_ADMIN (v4.15+)."""
+    """Every address is 0: read without CAP_SYS_ADMIN (v4.6+)."""
 
     def ranges(self) -> tuple[tuple[int, int, int], ...]:
         """(start, end inclusive, e820 type) of the top-level memory ranges, in order; the

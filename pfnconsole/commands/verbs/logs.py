@@ -381,7 +381,7 @@ def machine_from_iomem(s: Session, iomem: Iomem, arch: str, origin: str) -> Resu
     become the map; nothing changes when the file was read without root (zeroed addresses)."""
     if iomem.zeroed:
         raise ParseError(f"{origin}: /proc/iomem read without CAP_SYS_ADMIN: the kernel prints "
-                         "every address as 0 (since v4.15), so there is no map to build; save it "
+                         "every address as 0 (since v4.6), so there is no map to build; save it "
                          "as root (`sudo cat /proc/iomem`)")
     ranges = iomem.ranges()
     if not ranges:
