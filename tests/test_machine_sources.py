@@ -62,3 +62,10 @@ def test_a_file_of_no_known_format_names_the_formats_tried(tmp_path):
 def test_a_dmesg_is_not_taken_for_iomem():
     text = "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
     assert read_iomem(text) is None
+
+
+def test_an_iomem_from_before_v4_1_names_type_12_persistent_ram():
+    text = IOMEM.read_text().replace("Persistent Memory (legacy)", "Persistent RAM")
+    got = read_iomem(text)
+    assert got is not None and [t for *_, t in got.ranges()][-2:] == [12, 12]
+    assert len(got.namespaces()) == 2

@@ -10,8 +10,9 @@ the names survive and the addresses do not.
 The top-level names the x86 e820 code gives its ranges are arch/x86/kernel/e820.c
 e820_type_to_string(): "System RAM", "Reserved", "ACPI Tables", "ACPI Non-volatile
 Storage", "Unusable memory", "Persistent Memory (legacy)" (type 12), "Persistent Memory"
-(type 7), "Soft Reserved"; arm64 and riscv64 register "System RAM" and "reserved" from
-memblock (arch/arm64/kernel/setup.c request_standard_resources()).
+(type 7), "Soft Reserved" (type 12 was "Persistent RAM" before commit ad5fb870c486, v4.1);
+arm64 and riscv64 register memblock's memory as "System RAM", its reserved parts as
+"reserved" children (arch/arm64/kernel/setup.c request_standard_resources()).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ TOP_TYPES = {
     "ACPI Non-volatile Storage": E820Type.NVS,
     "Unusable memory": E820Type.UNUSABLE,
     "Persistent Memory (legacy)": E820Type.PRAM,
+    "Persistent RAM": E820Type.PRAM,  # type 12's name before ad5fb870c486 (v4.1)
     "Persistent Memory": E820Type.PMEM,
     "Soft Reserved": E820Type.SOFT_RESERVED,
 }
@@ -79,7 +81,8 @@ class Iomem:
         """nvdimm namespaces and dax devices claimed inside persistent memory ranges."""
         out: list[Resource] = []
         for i, r in enumerate(r for r in self.resources if r.depth == 0):
-            if r.name in ("Persistent Memory", "Persistent Memory (legacy)", "Soft Reserved"):
+            if r.name in ("Persistent Memory", "Persistent Memory (legacy)", "Persistent RAM",
+                          "Soft Reserved"):
                 out += [c for c in self.children(i) if c.name.startswith(("namespace", "dax", "btt", "pfn"))]
         return tuple(out)
 
