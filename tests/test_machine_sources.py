@@ -1,12 +1,17 @@
-"""Machines built from saved host files: /proc/iomem (kernel/resource.c r_show())."""
+"""Machines built from saved host files: /proc/iomem (kernel/resource.c r_show()) and the
+zones it gives, checked against /proc/zoneinfo (mm/vmstat.c zoneinfo_show_print())."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+import pytest
+
 from pfnconsole.commands import Session
 from pfnconsole.decode.iomem import read_iomem
+from pfnconsole.decode.zoneinfo import read_zoneinfo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "machines"
 IOMEM = FIXTURES / "iomem-x86_64-pmem.txt"
@@ -69,3 +74,48 @@ def test_an_iomem_from_before_v4_1_names_type_12_persistent_ram():
     got = read_iomem(text)
     assert got is not None and [t for *_, t in got.ranges()][-2:] == [12, 12]
     assert len(got.namespaces()) == 2
+
+
+ZONEINFO = FIXTURES / "zoneinfo-x86_64.txt"
+
+
+def test_zoneinfo_blocks_give_each_zone_its_pages_and_start_pfn():
+    got = read_zoneinfo(ZONEINFO.read_text())
+    assert got is not None
+    assert [(z.name, z.start_pfn, z.spanned, z.present, z.managed) for z in got] == [
+        ("DMA", 1, 4095, 3998, 3840), ("DMA32", 4096, 1044480, 782295, 766000),
+        ("Normal", 1048576, 3407872, 3407872, 3330000), ("Movable", None, 0, 0, 0), ("Device", None, 0, 0, 0)]
+    assert [z.populated for z in got] == [True, True, True, False, False]
+    assert read_zoneinfo(IOMEM.read_text()) is None
+
+
+def _populated(zones):
+    return [(z.nid, z.name, z.start_pfn, z.spanned, z.present) for z in zones if z.populated]
+
+
+def test_zones_of_the_iomem_machine_are_what_the_kernel_printed_for_it():
+    s = Session()
+    assert s.execute(f"machine from-log {IOMEM}").ok
+    r = s.execute("zones")
+    mine = [(z["nid"], z["zone"], z["start_pfn"], z["spanned"], z["present"]) for z in r.data["zones"]]
+    assert mine == _populated(read_zoneinfo(ZONEINFO.read_text()))
+
+
+def _host_readable() -> bool:
+    try:
+        iomem = read_iomem(Path("/proc/iomem").read_text())
+        zones = read_zoneinfo(Path("/proc/zoneinfo").read_text())
+    except OSError:
+        return False
+    return (iomem is not None and not iomem.zeroed and zones is not None
+            and len({z.nid for z in zones}) == 1 and os.uname().machine == "x86_64"
+            and not any(z.populated for z in zones if z.name not in ("DMA", "DMA32", "Normal")))
+
+
+@pytest.mark.skipif(not _host_readable(), reason="needs a root-readable /proc/iomem and one x86_64 node")
+def test_zones_of_this_host_built_from_its_iomem_agree_with_its_zoneinfo():
+    s = Session()
+    assert s.execute("machine from-log /proc/iomem").ok
+    mine = [(z["nid"], z["zone"], z["start_pfn"], z["spanned"], z["present"])
+            for z in s.execute("zones").data["zones"]]
+    assert mine == _populated(read_zoneinfo(Path("/proc/zoneinfo").read_text()))

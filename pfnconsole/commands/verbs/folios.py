@@ -1,8 +1,9 @@
-"""Verbs on compound pages: `alloc_pages ORDER [zone=]`."""
+"""Verbs on compound pages and zones: `alloc_pages ORDER [zone=]`, `zones`."""
 
 from __future__ import annotations
 
 from ...core.folio import MAX_PAGE_ORDER, describe
+from ...core.zones import node_zones
 from ..parse import Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command
 from ..render import hx, ok, size_text
@@ -38,3 +39,24 @@ def run_alloc_pages(s: Session, w: Words) -> Result:
             "head_page": st.sparse.pfn_to_page(f.head)}
     echo = f"alloc_pages {order}" + (f" zone={zone}" if zone else "")
     return ok("alloc_pages", echo, data, lines, {"order": order, "zone": zone})
+
+
+@command("zones", Subject.VIEWS, "each node's zones: start_pfn, spanned and present pages",
+         help="The zones free_area_init() makes from the machine's memory map, as /proc/zoneinfo\n"
+         "reports them: the node's span (first to last pfn of memory) clamped to the zone's\n"
+         "limits gives start_pfn and spanned (holes included); present counts the pages of\n"
+         "memory. managed (present less\n"
+         "boot reservations) is not modelled. Zone limits are x86_64's (DMA below 16 MiB,\n"
+         "DMA32 below 4 GiB); other arches show one Normal zone per node.",
+         examples=("zones", "machine ram=2G", "zones"))
+def run_zones(s: Session, w: Words) -> Result:
+    st = s.machine.state
+    got = node_zones(st)
+    lines = [f"{len(got)} populated zone(s) on {len({z.nid for z in got})} node(s)"
+             + ("" if st.arch.name.startswith("x86") else f" (zone limits not modelled on {st.arch.name})")]
+    for z in got:
+        lines.append(f"  Node {z.nid}, zone {z.name:>8}  start_pfn {hx(z.start_pfn)}  spanned {z.spanned:>9}  "
+                     f"present {z.present:>9}  ({size_text(z.present << st.arch.page_shift)})")
+    data = {"zones": [{"nid": z.nid, "zone": z.name, "start_pfn": z.start_pfn, "spanned": z.spanned,
+                       "present": z.present} for z in got]}
+    return ok("zones", "zones", data, lines, {})
