@@ -119,3 +119,11 @@ def test_zones_of_this_host_built_from_its_iomem_agree_with_its_zoneinfo():
     mine = [(z["nid"], z["zone"], z["start_pfn"], z["spanned"], z["present"])
             for z in s.execute("zones").data["zones"]]
     assert mine == _populated(read_zoneinfo(Path("/proc/zoneinfo").read_text()))
+
+
+def test_a_zoneinfo_given_as_a_machine_says_what_it_is_and_changes_nothing():
+    s = Session()
+    before = s.machine.fingerprint()
+    r = s.execute(f"machine from-log {ZONEINFO}")
+    assert not r.ok and "/proc/zoneinfo (5 zone(s) on 1 node(s))" in r.error and "/proc/iomem" in r.error
+    assert s.machine.fingerprint() == before

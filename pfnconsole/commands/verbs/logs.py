@@ -16,6 +16,7 @@ from ...decode.detect import detect_text
 from ...decode.iomem import Iomem, read_iomem
 from ...decode.reading import LogReading
 from ...decode.reading import read_text as read_log_text
+from ...decode.zoneinfo import read_zoneinfo
 from ..files import read_text
 from ..parse import MAX_BODY, ParseError, Words
 from ..result import Result
@@ -312,6 +313,12 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
     iomem = read_iomem(text)
     if iomem is not None:
         return machine_from_iomem(s, iomem, arch or s.machine.state.arch.name, origin)
+    zones = read_zoneinfo(text)
+    if zones is not None:
+        raise ParseError(f"{origin}: this is /proc/zoneinfo ({len(zones)} zone(s) on "
+                         f"{len({z.nid for z in zones})} node(s)): zone sizes, not a memory map. "
+                         "Build the machine from /proc/iomem or a boot log; `zones` then shows "
+                         "what this file should say")
     got = read_log_text(text, arch or None, fallback=s.machine.state.arch.name)
     assert got is not None  # never cancelled
     arch = got.arch
