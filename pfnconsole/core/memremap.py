@@ -178,15 +178,28 @@ class DevPagemap:
         """The pages memmap_init_zone_device() initialised with a pgmap."""
         return self.last_pfn - self.first_pfn + 1
 
-    def memmap_phys(self, pfn: int, pfn_section_shift: int, struct_page_size: int) -> int | None:
-        """Where ``pfn``'s struct page is stored in the device, or None (in RAM)."""
+    def section_block(self, nr: int) -> int | None:
+        """First pfn of the 2 MiB block in the device that holds section ``nr``'s memmap
+        (the blocks follow in section order from first_block), or None (memmap in RAM)."""
         if self.device_sections is None or self.first_block is None:
             return None
-        nr = pfn >> pfn_section_shift
         lo, hi = self.device_sections
-        if not lo <= nr <= hi:
+        return self.first_block + (nr - lo) * PMD_PFNS if lo <= nr <= hi else None
+
+    def block_section(self, pfn: int) -> int | None:
+        """The section whose memmap device pfn ``pfn`` holds (inverse of section_block)."""
+        if self.device_sections is None or self.first_block is None:
             return None
-        block = self.first_block + (nr - lo) * PMD_PFNS
+        lo, hi = self.device_sections
+        k = (pfn - self.first_block) // PMD_PFNS
+        return lo + k if pfn >= self.first_block and k <= hi - lo else None
+
+    def memmap_phys(self, pfn: int, pfn_section_shift: int, struct_page_size: int) -> int | None:
+        """Where ``pfn``'s struct page is stored in the device, or None (in RAM)."""
+        nr = pfn >> pfn_section_shift
+        block = self.section_block(nr)
+        if block is None:
+            return None
         return (block << 12) + (pfn - (nr << pfn_section_shift)) * struct_page_size
 
 

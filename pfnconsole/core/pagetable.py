@@ -232,18 +232,14 @@ def _device(s: State) -> list[tuple[int, int, str]]:
 
 
 def _device_memmap(s: State, phys: int) -> tuple[str, int] | None:
-    """(pgmap, vmemmap address) when ``phys`` holds struct pages an altmap put in the device:
-    section nr's memmap is one 2 MiB block, the blocks in section order from first_block."""
+    """(pgmap, vmemmap address) when ``phys`` holds struct pages an altmap put in the device."""
     a = s.arch
     for pg in s.pgmaps.values():
-        if pg.device_sections is None or pg.first_block is None:
-            continue
-        lo, hi = pg.device_sections
-        base = pg.first_block << a.page_shift
-        off = phys - base
-        if 0 <= off < (hi - lo + 1) * 2 * MiB:
-            nr = lo + off // (2 * MiB)
-            return pg.name, a.vmemmap_base + (nr << a.pfn_section_shift) * a.struct_page_size + off % (2 * MiB)
+        nr = pg.block_section(phys >> a.page_shift)
+        block = pg.section_block(nr) if nr is not None else None
+        if nr is not None and block is not None:
+            return pg.name, a.vmemmap_base + (nr << a.pfn_section_shift) * a.struct_page_size + (
+                phys - (block << a.page_shift))
     return None
 
 
@@ -299,10 +295,10 @@ def mapping_of(s: State, va: int) -> tuple[Mapping | None, str]:
         leaf = 2 * MiB if a.page_shift == 12 else a.page_size
         start = a.vmemmap_base + (nr << a.pfn_section_shift) * a.struct_page_size
         for pg in s.pgmaps.values():
-            lo, hi = pg.device_sections or (1, 0)
-            if lo <= nr <= hi and pg.first_block is not None:
-                block = (pg.first_block << a.page_shift) + (nr - lo) * 2 * MiB
-                return Mapping("vmemmap", start, block, a.pages_per_section * a.struct_page_size, leaf,
+            block = pg.section_block(nr)
+            if block is not None:
+                return Mapping("vmemmap", start, block << a.page_shift, a.pages_per_section * a.struct_page_size,
+                               leaf,
                                f"vmemmap_populate() from {pg.name}'s altmap: the memmap is in the device"), ""
         return Mapping("vmemmap", start, None, a.pages_per_section * a.struct_page_size, leaf,
                        "vmemmap_populate() of a present section"), ""

@@ -22,6 +22,7 @@ from ..parse import MAX_BODY, ParseError, Words
 from ..result import Result
 
 if TYPE_CHECKING:
+    from ...core.state import State
     from ..session import Session
 
 MAX_LOG_BYTES = 64 << 20
@@ -365,20 +366,23 @@ def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
     for key in ("page_offset_base", "vmemmap_base"):
         if key in kw:
             taken.append(f"{key} {hx(kw[key])} (KASLR, from the log)")
+    head = [f"{arch} from {origin}: {where}", "  from the log: " + "; ".join(taken), *notes]
+    return built_result(st, arch, origin, where, head, [], "log", {
+        "kver": kw.get("kver"), "struct_page": st.arch.struct_page_size,
+        "page_offset": st.arch.page_offset, "vmemmap_base": st.arch.vmemmap_base})
+
+
+def built_result(st: State, arch: str, origin: str, where: str, head: list[str], tail: list[str],
+                 who: str, data: dict[str, Any]) -> Result:
+    """The answer of a `machine from-log` that built ``st``: head lines, the map, tail lines."""
     pm = st.physmap
-    out = [f"{arch} from {origin}: {where}", "  from the log: " + "; ".join(taken), *notes,
-           f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
-           f"{st.sparse.nr_present} present sections"]
-    for r in pm.ranges:
-        out.append("  " + r.e820_line("log"))
-    pmem = [[r.start, r.end] for r in pm.ranges if r.type.is_pmem]
+    out = [*head, f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
+           f"{st.sparse.nr_present} present sections", *("  " + r.e820_line(who) for r in pm.ranges), *tail]
     return Result(cmd="machine", ok=True,
                   data={"arch": arch, "origin": origin, "source": where,
                         "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
-                        "pmem": pmem, "ram_bytes": pm.ram_bytes,
-                        "sections_present": st.sparse.nr_present,
-                        "kver": kw.get("kver"), "struct_page": st.arch.struct_page_size,
-                        "page_offset": st.arch.page_offset, "vmemmap_base": st.arch.vmemmap_base},
+                        "pmem": [[r.start, r.end] for r in pm.ranges if r.type.is_pmem],
+                        "ram_bytes": pm.ram_bytes, "sections_present": st.sparse.nr_present, **data},
                   lines=out, parsed={"from_log": origin, "arch": arch},
                   echo=f"machine from-log {origin}")
 
@@ -400,22 +404,12 @@ def machine_from_iomem(s: Session, iomem: Iomem, arch: str, origin: str) -> Resu
              {(a, b) for a, b, _ in ranges}]
     where = f"/proc/iomem lines {lines[0]}-{lines[-1]}"
     st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}"))
-    pm = st.physmap
-    out = [f"{arch} from {origin}: {where} (arch not in /proc/iomem: the session's)",
-           f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
-           f"{st.sparse.nr_present} present sections"]
-    out += ["  " + r.e820_line("iomem") for r in pm.ranges]
     spaces = iomem.namespaces()
-    out += [f"  {r.name} [{hx(r.start)}-{hx(r.end)}] in persistent memory" for r in spaces]
+    tail = [f"  {r.name} [{hx(r.start)}-{hx(r.end)}] in persistent memory" for r in spaces]
     if iomem.skipped:
-        out.append(f"  {len(iomem.skipped)} line(s) not in r_show()'s format skipped "
-                   f"(first: line {iomem.skipped[0]})")
-    pmem = [[r.start, r.end] for r in pm.ranges if r.type.is_pmem]
-    return Result(cmd="machine", ok=True,
-                  data={"arch": arch, "origin": origin, "source": where, "format": "iomem",
-                        "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
-                        "pmem": pmem, "ram_bytes": pm.ram_bytes,
-                        "namespaces": [{"name": r.name, "start": r.start, "end": r.end} for r in spaces],
-                        "sections_present": st.sparse.nr_present, "skipped": list(iomem.skipped)},
-                  lines=out, parsed={"from_log": origin, "arch": arch},
-                  echo=f"machine from-log {origin}")
+        tail.append(f"  {len(iomem.skipped)} line(s) not in r_show()'s format skipped "
+                    f"(first: line {iomem.skipped[0]})")
+    head = [f"{arch} from {origin}: {where} (arch not in /proc/iomem: the session's)"]
+    return built_result(st, arch, origin, where, head, tail, "iomem", {
+        "format": "iomem", "skipped": list(iomem.skipped),
+        "namespaces": [{"name": r.name, "start": r.start, "end": r.end} for r in spaces]})
