@@ -132,10 +132,10 @@ def step_text(player: Player, outcome: StepOutcome) -> str:
 
 def reads_text(line: str) -> bool:
     """Does ``line`` start a command that reads the lines after it: `decode` alone or
-    `machine from-log -` (without ``<<EOF``, which makes it a script's)?"""
+    `machine from -` / `machine from-log -` (without ``<<EOF``, which makes it a script's)?"""
     first = line.split("\n", 1)[0]
     words = first.lower().split()
-    return (words == ["decode"] or words[:3] == ["machine", "from-log", "-"]) \
+    return (words == ["decode"] or words[:3] in (["machine", "from-log", "-"], ["machine", "from", "-"])) \
         and heredoc_word(first) is None
 
 

@@ -34,13 +34,13 @@ async def test_build_machine_from_a_paste_is_saved_and_resumed(tmp_path, monkeyp
         await pilot.pause()
     built = session.machine.fingerprint()
     assert session.machine.state.spec.e820 is not None
-    assert session.accepted[0].startswith("machine from-log - arch=x86_64\n")
+    assert session.accepted[0].startswith("machine from - arch=x86_64\n")
     assert "persistent (type 12)" in session.accepted[0]
 
     script = tmp_path / "pasted.pfn"
     assert session.execute(f"save {script}").ok
     text = script.read_text()
-    assert "machine from-log - arch=x86_64 <<EOF1\n" in text and "\nEOF1\n" in text
+    assert "machine from - arch=x86_64 <<EOF1\n" in text and "\nEOF1\n" in text
     again = Session()
     r = again.execute(f"load {script}")
     assert r.ok, r.error

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.units import human_size, hx, ns_text, size_text
 from .result import Result
 
-__all__ = ["human_size", "hx", "jsonable", "ns_text", "ok", "size_text", "to_data"]
+__all__ = ["human_size", "hx", "json_view", "jsonable", "ns_text", "ok", "size_text", "to_data"]
 
 
 def jsonable(value: Any) -> Any:
@@ -52,3 +52,11 @@ def ok(cmd: str, echo: str, data: dict[str, Any], lines: list[str], parsed: dict
     """An accepted command's Result."""
     return Result(cmd=cmd, ok=True, data=data, lines=lines, parsed=parsed, echo=echo,
                   warnings=list(warnings))
+
+
+def json_view(result: Result, switches: Iterable[str]) -> Result:
+    """``--json``: a view's lines become its data as indented JSON (the data is the same)."""
+    if "json" in switches:
+        import json
+        result.lines = json.dumps(result.data, indent=1).splitlines()
+    return result

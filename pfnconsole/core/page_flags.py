@@ -21,7 +21,7 @@ Sources for the layout rules, by era (include/linux/page-flags-layout.h):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import EngineError
@@ -157,6 +157,25 @@ def base_run(kver: Version) -> tuple[str, ...]:
 def enum_names(cfg: Config) -> tuple[str, ...]:
     """``enum pageflags`` for ``cfg`` without aliases, in bit order: len() is NR_PAGEFLAGS."""
     return base_run(cfg.kver) + tuple(n for n, cond in CONFIG_MEMBERS if cond(cfg))
+
+
+ENUM_ALIASES = {"swapcache": "owner_priv_1"}
+"""include/linux/page-flags.h: ``PG_swapcache = PG_owner_priv_1`` (VMCOREINFO exports the alias)."""
+
+
+def exported_mismatches(cfg: Config, bits: Iterable[tuple[str, int]]) -> list[tuple[str, int, int | None]]:
+    """(name, bit the kernel exported, bit in ``cfg``'s enum or None) for each exported
+    ``PG_name`` bit (VMCOREINFO ``NUMBER(PG_…)``, ``PG_head`` from PG_head_mask) that the
+    model's enum for ``cfg`` puts elsewhere."""
+    names = enum_names(cfg)
+    out = []
+    for name, bit in bits:
+        short = name.removeprefix("PG_")
+        short = ENUM_ALIASES.get(short, short)
+        ours = names.index(short) if short in names else None
+        if ours != bit:
+            out.append((name, bit, ours))
+    return out
 
 
 def print_order(cfg: Config, names: tuple[str, ...]) -> tuple[str, ...]:

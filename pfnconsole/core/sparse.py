@@ -383,6 +383,11 @@ class SparseMem:
         self._root_spans = _union(spans, self._root_spans)  # roots are never freed
         self.hot, self.tainted, self.dev_subsections = hot, tainted, subs
 
+    @property
+    def boot_runs(self) -> list[SectionRun]:
+        """The present sections sparse_init() left, before any hotplug."""
+        return self._boot[0]
+
     def hot_section(self, nr: int) -> bool:
         """Did memory hotplug (memremap_pages) add pfns in section ``nr``?"""
         pss = self.arch.pfn_section_shift

@@ -60,6 +60,16 @@ class MachineSpec:
     nodes: tuple[tuple[int, int, int], ...] | None = None
     """(start, end inclusive, nid) NUMA node ranges, e.g. a log's `Early memory node ranges`;
     None: one node, 0."""
+    block_size: int | None = None
+    """memory_block_size_bytes() as the source gave it (sysfs block_size_bytes, lsmem, the
+    boot log's "Memory block size"); None: the kernel's rule (`core.blocks`)."""
+    offline_blocks: tuple[int, ...] = ()
+    """Memory block ids the source shows offline (all boot blocks are online otherwise)."""
+    pg_bits: tuple[tuple[str, int], ...] = ()
+    """(PG_ name, bit) the machine's kernel exported (VMCOREINFO NUMBER(PG_…)); `decode …
+    abi=page_flags` checks its enum against them."""
+    nodes_shift: int | None = None
+    """CONFIG_NODES_SHIFT when the source tells (VMCOREINFO LENGTH(node_data) = MAX_NUMNODES)."""
 
 
 @dataclass(slots=True)
@@ -200,6 +210,12 @@ def build_state(spec: MachineSpec, profile: str = DEFAULT_PROFILE) -> State:
                         struct_page_size=spec.struct_page, phys_offset=phys_offset,
                         page_ext=spec.page_ext, zone_device=spec.zone_device)
     arch = randomised_bases(arch, spec.page_offset_base, spec.vmemmap_base)
+    bz = spec.block_size
+    if bz is not None and (bz & (bz - 1) or bz < 1 << arch.section_size_bits or bz > 1 << 40):
+        raise EngineError(f"memory block size {bz:#x}: a power of two from one section "
+                          f"({1 << arch.section_size_bits >> 20} MiB) up")
+    if any(not 0 <= b < 1 << 40 for b in spec.offline_blocks):
+        raise EngineError("offline memory block ids must be 0 or more")
     limit = 1 << arch.max_physmem_bits
     hint = "; x86_64-5level allows 52 bits" if arch.name == "x86_64" else ""
     beyond = (f"beyond MAX_PHYSMEM_BITS={arch.max_physmem_bits} on {arch.name} (highest "

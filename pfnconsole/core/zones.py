@@ -45,7 +45,8 @@ def _memory_pfns(s: State) -> list[tuple[int, int]]:
     return out
 
 
-def _node_of(s: State, pfn: int) -> int:
+def node_of(s: State, pfn: int) -> int:
+    """The node whose memory range holds ``pfn``: 0 on a one-node machine, -1 in no node."""
     ps = s.arch.page_shift
     nodes = s.spec.nodes
     if nodes is None:
@@ -59,7 +60,7 @@ def node_zones(s: State) -> list[ZoneSpan]:
     pieces: dict[int, list[tuple[int, int]]] = {}
     for lo, hi in _memory_pfns(s):
         for pfn_lo, pfn_hi in _split_by_node(s, lo, hi):
-            pieces.setdefault(_node_of(s, pfn_lo), []).append((pfn_lo, pfn_hi))
+            pieces.setdefault(node_of(s, pfn_lo), []).append((pfn_lo, pfn_hi))
     limits = ([(name, lo >> ps, min(hi, 1 << 64) >> ps) for name, lo, hi in X86_ZONES]
               if s.arch.name.startswith("x86") else [("Normal", 0, 1 << 64)])
     out: list[ZoneSpan] = []
@@ -74,6 +75,15 @@ def node_zones(s: State) -> list[ZoneSpan]:
     return out
 
 
+def block_node(s: State, lo: int, hi: int) -> int:
+    """The node of the pfns [lo, hi): the first node range that meets them (0 without nodes)."""
+    nodes = s.spec.nodes
+    if nodes is None:
+        return 0
+    ps = s.arch.page_shift
+    return next((nid for a, b, nid in nodes if a >> ps < hi and lo <= b >> ps), -1)
+
+
 def _split_by_node(s: State, lo: int, hi: int) -> list[tuple[int, int]]:
     """[lo, hi) cut at the node boundaries."""
     nodes = s.spec.nodes
@@ -84,4 +94,4 @@ def _split_by_node(s: State, lo: int, hi: int) -> list[tuple[int, int]]:
     return list(pairwise(cuts))
 
 
-__all__ = ["ZoneSpan", "node_zones"]
+__all__ = ["ZoneSpan", "block_node", "node_of", "node_zones"]

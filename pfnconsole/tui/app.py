@@ -381,8 +381,8 @@ class PfnApp(App[None]):
         elif what == "machine" and isinstance(value, tuple):
             # through the command path, so that save, the journal and --resume see it;
             # the arch is the one the log names, else the session's
-            text, arch = value
-            self.run_line(f"machine from-log - arch={arch}\n{text}")
+            text, arch = value  # arch None: a /proc or tool file, whose format says it
+            self.run_line(f"machine from - arch={arch}\n{text}" if arch else f"machine from -\n{text}")
 
     def action_undo(self) -> None:
         self.run_line("undo")

@@ -19,7 +19,7 @@ SEARCH_PLACEHOLDER = "search the log: type text, Enter finds an older line, Esca
 
 
 
-BODY_VERBS = ("decode", "machine from-log -")
+BODY_VERBS = ("decode", "machine from-log -", "machine from -")
 """Commands whose text may follow on the next lines: a paste after them is their body."""
 
 class CommandSuggester(Suggester):

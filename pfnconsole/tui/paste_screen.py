@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..commands import Session
+from ..commands.tool_sources import source_format
 from ..commands.verbs.logs import LogReport, describe, finding_line, read_log, version_facts
 from ..core.arch import ARCH_NAMES
 from ..core.machine import MachineSpec
@@ -197,6 +198,9 @@ e820 maps, page-fault walks and more.
             self._say("nothing to build from: paste a boot log with its memory map first")
             return
         memo = self._memo
+        if source_format(text) is not None:  # /proc/iomem, VMCOREINFO, ndctl JSON, …
+            self._leave(("machine", (text, None)))
+            return
         report = memo.report if memo.decoded == text else None
         if report is not None and not report.ranges:
             self._say("this log shows no memory map (e820, `user:` or memory node ranges) "

@@ -14,6 +14,7 @@ from ...core.encodings import (
     decode_page_flags,
     is_dma_flag_word,
 )
+from ...core.page_flags import exported_mismatches
 from ...core.page_flags_decode import FIELD_MEANING
 from ..parse import ParseError, Words, parse_number
 from ..registry import COMMANDS, Kind, Option, Param, Subject, check_words, command, opt
@@ -169,10 +170,24 @@ def run_decode_page_flags(s: Session, w: Words, value: int, kver: str | None) ->
     if opt(w, "dma_flags") is not None:
         raise ParseError("decode: dma_flags= is a scatterlist field; use it with abi=sg")
     options = {k: opt(w, k) for k in PAGE_FLAGS_KEYS if k != "arch"}
-    p = decode_page_flags(value, kver=kver, arch=opt(w, "arch"), **options)
+    arch = opt(w, "arch")
+    spec = s.machine.state.spec
+    dump = bool(spec.pg_bits) and kver is None and arch is None
+    if dump:  # the machine came from a VMCOREINFO: read the word as that kernel's
+        kver, arch = spec.kver, spec.arch.removesuffix("-5level")
+        if options.get("nodes_shift") is None and spec.nodes_shift is not None:
+            options["nodes_shift"] = str(spec.nodes_shift)
+    p = decode_page_flags(value, kver=kver, arch=arch if arch in ("x86_64", "arm64") else None, **options)
     data = {"value": value, "abi": "page_flags", "kver": p.layout.config.kver_text.removeprefix("v"),
             "arch": p.layout.config.arch, **page_flags_data(p)}
-    return ok("decode", f"decode value={s.num(value)} abi=page_flags", data, page_flags_lines(s, p),
+    lines = page_flags_lines(s, p)
+    if dump:
+        wrong = exported_mismatches(p.layout.config, spec.pg_bits)
+        data["exported_mismatches"] = [list(m) for m in wrong]
+        lines.append(f"  the machine's VMCOREINFO: {len(spec.pg_bits)} exported PG_ bit(s); "
+                     + ("all agree with this layout" if not wrong else "these differ: " + ", ".join(
+                         f"{n} is bit {b} there, {o if o is not None else 'absent'} here" for n, b, o in wrong)))
+    return ok("decode", f"decode value={s.num(value)} abi=page_flags", data, lines,
               {"value": value, "abi": "page_flags", "kver": kver,
                **{k: opt(w, k) for k in sorted(PAGE_FLAGS_KEYS) if k in w.options}})
 

@@ -6,7 +6,7 @@ from ...core.folio import MAX_PAGE_ORDER, describe
 from ...core.zones import node_zones
 from ..parse import Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command
-from ..render import hx, ok, size_text
+from ..render import hx, json_view, ok, size_text
 from ..result import Result
 from ..session import Session
 
@@ -48,7 +48,7 @@ def run_alloc_pages(s: Session, w: Words) -> Result:
          "memory. managed (present less\n"
          "boot reservations) is not modelled. Zone limits are x86_64's (DMA below 16 MiB,\n"
          "DMA32 below 4 GiB); other arches show one Normal zone per node.",
-         examples=("zones", "machine ram=2G", "zones"))
+         examples=("zones", "zones --json", "machine ram=2G", "zones"), switches=("json",))
 def run_zones(s: Session, w: Words) -> Result:
     st = s.machine.state
     got = node_zones(st)
@@ -59,4 +59,4 @@ def run_zones(s: Session, w: Words) -> Result:
                      f"present {z.present:>9}  ({size_text(z.present << st.arch.page_shift)})")
     data = {"zones": [{"nid": z.nid, "zone": z.name, "start_pfn": z.start_pfn, "spanned": z.spanned,
                        "present": z.present} for z in got]}
-    return ok("zones", "zones", data, lines, {})
+    return json_view(ok("zones", "zones", data, lines, {}), w.switches)

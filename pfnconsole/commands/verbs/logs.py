@@ -9,20 +9,16 @@ from typing import TYPE_CHECKING, Any
 from ...core.arch import ARCH_NAMES
 from ...core.errors import EngineError
 from ...core.machine import Machine, MachineSpec
-from ...core.physmap import E820Type, e820_type_from_label
 from ...core.units import human_size, hx
 from ...decode import Finding, Kind
 from ...decode.detect import detect_text
-from ...decode.iomem import Iomem, read_iomem
 from ...decode.reading import LogReading
 from ...decode.reading import read_text as read_log_text
-from ...decode.zoneinfo import read_zoneinfo
-from ..files import read_text
-from ..parse import MAX_BODY, ParseError, Words
+from ..parse import ParseError
 from ..result import Result
+from ..sources import layout_from_findings
 
 if TYPE_CHECKING:
-    from ...core.state import State
     from ..session import Session
 
 MAX_LOG_BYTES = 64 << 20
@@ -247,169 +243,3 @@ def run_decode_log(s: Session, text: str) -> Result:
     result = decode_result(report)
     result.parsed = {"text": text[:200]}
     return result
-
-
-def layout_from_findings(findings: list[Finding], lines: list[str]
-                         ) -> tuple[tuple[tuple[int, int, int], ...], str]:
-    """The final memory map in a log: the `user:` map if any, else the firmware's, else
-    the memory node ranges. Returns (ranges, where they came from)."""
-    e820 = [f for f in findings if f.kind == "e820" and f.start is not None]
-    user = [f for f in e820 if 0 < f.line <= len(lines) and "user:" in lines[f.line - 1]]
-    chosen = user or [f for f in e820 if not _is_update(lines, f)]
-    if chosen:
-        ranges = []
-        for f in chosen:
-            try:
-                t = e820_type_from_label(f.type or "")
-            except EngineError:
-                continue
-            assert f.start is not None and f.end is not None  # e820 findings carry both
-            ranges.append((f.start, f.end, int(t)))
-        where = "user-defined map (memmap=)" if user else "firmware e820 map"
-        return tuple(ranges), f"{where}, lines {chosen[0].line}-{chosen[-1].line}"
-    nodes = [(f.line, f.start, f.end) for f in findings
-             if f.kind == "node_range" and f.start is not None and f.end is not None]
-    if nodes:
-        return (tuple((start, end, int(E820Type.RAM)) for _, start, end in nodes),
-                f"memory node ranges, lines {nodes[0][0]}-{nodes[-1][0]}")
-    return (), ""
-
-
-def _is_update(lines: list[str], f: Finding) -> bool:
-    text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
-    return "update [mem" in text or "remove [mem" in text
-
-
-PASTED = "pasted log"
-"""The origin `machine from-log -` reports: the log came on the lines after the command."""
-
-
-def run_machine_from_log(s: Session, w: Words) -> Result:
-    usage = "machine from-log: usage: machine from-log FILE|- [arch=ARCH]"
-    if len(w.args) != 2 or set(w.options) - {"arch"} or w.switches:
-        raise ParseError(usage)
-    arch = (w.options.get("arch") or [""])[0]
-    if w.args[1] == "-":
-        if not w.body or not w.body.strip():
-            raise ParseError("machine from-log -: the log goes on the lines after the command "
-                             "(in a script: `machine from-log - <<EOF`, the log, then `EOF`)")
-        if len(w.body) > MAX_BODY:
-            raise ParseError(f"machine from-log -: the log is larger than {MAX_BODY >> 20} MiB")
-        return machine_from_text(s, w.body, arch, PASTED)
-    if w.body is not None:
-        raise ParseError("machine from-log FILE reads the file: text after it is only "
-                         "read by `machine from-log -`")
-    path = s.resolve(w.args[1])
-    text = read_text(path, MAX_LOG_BYTES, "machine from-log")
-    result = machine_from_text(s, text, arch, str(path))
-    if " " not in str(path.resolve()):  # replayed from anywhere: a lesson's logs/ too
-        result.replay = [f"machine from-log {path.resolve()} arch={result.data['arch']}"]
-    return result
-
-
-def machine_from_text(s: Session, text: str, arch: str, origin: str) -> Result:
-    """Build the session's machine from a log's memory map, with what the log shows of its
-    kernel: the arch (else the session's), version, page size, struct page size and the
-    x86_64 KASLR bases, so `identify` and `page` read the log's pointers as the decoder does."""
-    iomem = read_iomem(text)
-    if iomem is not None:
-        return machine_from_iomem(s, iomem, arch or s.machine.state.arch.name, origin)
-    zones = read_zoneinfo(text)
-    if zones is not None:
-        raise ParseError(f"{origin}: this is /proc/zoneinfo ({len(zones)} zone(s) on "
-                         f"{len({z.nid for z in zones})} node(s)): zone sizes, not a memory map. "
-                         "Build the machine from /proc/iomem or a boot log; `zones` then shows "
-                         "what this file should say")
-    got = read_log_text(text, arch or None, fallback=s.machine.state.arch.name)
-    assert got is not None  # never cancelled
-    arch = got.arch
-    if arch not in ARCH_NAMES:
-        raise ParseError(f"{origin}: the log comes from {arch} ({got.arch_how}); the simulator "
-                         f"models {', '.join(ARCH_NAMES)} (give arch= to read it as one of those)")
-    lines = text.splitlines()
-    findings = list(got.findings)
-    ranges, where = layout_from_findings(findings, lines)
-    if not ranges:
-        raise ParseError(f"{origin}: no memory map found. Tried /proc/iomem (no "
-                         "`start-end : name` lines) and a boot log (no e820, `user:` or memory "
-                         "node ranges); paste the boot log's memory map or a saved /proc/iomem")
-    cal = got.calibration
-    kw: dict[str, Any] = {}
-    taken = [f"arch {arch} ({got.arch_how})"]
-    if got.kver:
-        kw["kver"] = f"{got.kver[0]}.{got.kver[1]}"
-        taken.append(f"kernel v{kw['kver']}")
-    solved = " ".join(cal.sources)
-    if cal.page_shift and "page size" in solved:
-        kw["page_shift"] = cal.page_shift
-    if cal.struct_page_size and "vmemmap" in solved:
-        kw["struct_page"] = cal.struct_page_size
-        taken.append(f"{cal.struct_page_size}-byte struct page (from the log)")
-    if arch == "x86_64" and "KASLR" in solved:
-        if "direct map" in solved and cal.page_offset is not None:
-            kw["page_offset_base"] = cal.page_offset
-        if "vmemmap" in solved and cal.vmemmap_base is not None:
-            kw["vmemmap_base"] = cal.vmemmap_base
-    nodes = tuple((f.start, f.end, int(f.type[5:])) for f in findings
-                  if f.kind == Kind.NODE_RANGE and f.start is not None and f.end is not None
-                  and f.type and f.type[5:].isdigit())[:1024]
-    if nodes:
-        kw["nodes"] = nodes
-        taken.append(f"node ids from the memory node ranges ({len({n for _, _, n in nodes})} node(s))")
-    notes: list[str] = []
-    try:
-        st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}", **kw))
-    except EngineError as e:  # a version or base the model does not take: the map alone
-        notes.append(f"  not taken from the log: {e}")
-        st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}"))
-        kw = {}
-    for key in ("page_offset_base", "vmemmap_base"):
-        if key in kw:
-            taken.append(f"{key} {hx(kw[key])} (KASLR, from the log)")
-    head = [f"{arch} from {origin}: {where}", "  from the log: " + "; ".join(taken), *notes]
-    return built_result(st, arch, origin, where, head, [], "log", {
-        "kver": kw.get("kver"), "struct_page": st.arch.struct_page_size,
-        "page_offset": st.arch.page_offset, "vmemmap_base": st.arch.vmemmap_base})
-
-
-def built_result(st: State, arch: str, origin: str, where: str, head: list[str], tail: list[str],
-                 who: str, data: dict[str, Any]) -> Result:
-    """The answer of a `machine from-log` that built ``st``: head lines, the map, tail lines."""
-    pm = st.physmap
-    out = [*head, f"  {len(pm.ranges)} ranges, RAM {pm.ram_bytes >> 20} MiB, "
-           f"{st.sparse.nr_present} present sections", *("  " + r.e820_line(who) for r in pm.ranges), *tail]
-    return Result(cmd="machine", ok=True,
-                  data={"arch": arch, "origin": origin, "source": where,
-                        "ranges": [[r.start, r.end, int(r.type)] for r in pm.ranges],
-                        "pmem": [[r.start, r.end] for r in pm.ranges if r.type.is_pmem],
-                        "ram_bytes": pm.ram_bytes, "sections_present": st.sparse.nr_present, **data},
-                  lines=out, parsed={"from_log": origin, "arch": arch},
-                  echo=f"machine from-log {origin}")
-
-
-def machine_from_iomem(s: Session, iomem: Iomem, arch: str, origin: str) -> Result:
-    """Build the session's machine from a saved /proc/iomem: its top-level memory ranges
-    become the map; nothing changes when the file was read without root (zeroed addresses)."""
-    if iomem.zeroed:
-        raise ParseError(f"{origin}: /proc/iomem read without CAP_SYS_ADMIN: the kernel prints "
-                         "every address as 0 (since v4.6), so there is no map to build; save it "
-                         "as root (`sudo cat /proc/iomem`)")
-    ranges = iomem.ranges()
-    if not ranges:
-        raise ParseError(f"{origin}: /proc/iomem with no System RAM, Reserved or Persistent "
-                         "Memory at the top level: nothing to build a memory map from")
-    if arch not in ARCH_NAMES:
-        raise ParseError(f"{origin}: arch {arch!r}: the simulator models {', '.join(ARCH_NAMES)}")
-    lines = [r.line for r in iomem.resources if r.depth == 0 and (r.start, r.end) in
-             {(a, b) for a, b, _ in ranges}]
-    where = f"/proc/iomem lines {lines[0]}-{lines[-1]}"
-    st = s.machine.machine(MachineSpec(arch=arch, e820=ranges, origin=f"{origin}: {where}"))
-    spaces = iomem.namespaces()
-    tail = [f"  {r.name} [{hx(r.start)}-{hx(r.end)}] in persistent memory" for r in spaces]
-    if iomem.skipped:
-        tail.append(f"  {len(iomem.skipped)} line(s) not in r_show()'s format skipped "
-                    f"(first: line {iomem.skipped[0]})")
-    head = [f"{arch} from {origin}: {where} (arch not in /proc/iomem: the session's)"]
-    return built_result(st, arch, origin, where, head, tail, "iomem", {
-        "format": "iomem", "skipped": list(iomem.skipped),
-        "namespaces": [{"name": r.name, "start": r.start, "end": r.end} for r in spaces]})

@@ -12,7 +12,7 @@ from ..registry import Kind, Option, Param, Subject, command, opt
 from ..render import hx, ok, size_text, to_data
 from ..result import Result
 from ..session import Session
-from .logs import run_machine_from_log
+from .machine_from import run_machine_from, run_machine_from_host
 
 
 @command(
@@ -20,7 +20,7 @@ from .logs import run_machine_from_log
     words="[ARCH] [ram=SIZE] [pmem=SIZE@START|none ...] [kver=X.Y] [page=4K|16K|64K] "
           "[struct_page=N] [memmodel=vmemmap|sparse] [cpus=N] [phys_offset=ADDR] "
           "[page_offset_base=ADDR] [vmemmap_base=ADDR] [page_ext=0|1] [zone_device=0|1]",
-    forms=("machine from-log FILE|- [arch=A]",),
+    forms=("machine from-host", "machine from FILE…|- [arch=A]", "machine from-log FILE|- [arch=A]"),
     help="Replace the machine with a new one. ARCH is one of " + ", ".join(ARCH_NAMES) + ".\n"
     "ram= is usable RAM (x86 adds the usual holes below 4 GiB); pmem= carves persistent\n"
     "memory like memmap=SIZE!START (e820 type 12); without it two 4 GiB type-7 ranges\n"
@@ -31,13 +31,18 @@ from .logs import run_machine_from_log
     "page_offset_base= and vmemmap_base= are x86_64's randomised (KASLR) bases, 1 GiB aligned.\n"
     "page_ext=1 is CONFIG_PAGE_EXTENSION (32-byte struct mem_section, off by default as\n"
     "in Kconfig); zone_device=0 drops CONFIG_ZONE_DEVICE (on by default, as pmem needs).\n"
-    "`machine from-log FILE` builds the machine from a boot log's e820/`user:` map (or\n"
-    "its memory node ranges), persistent-memory ranges included, with the arch, kernel\n"
-    "version, page size, struct page size and bases the log shows; `machine from-log -`\n"
-    "reads the log from the lines pasted after it.",
+    "`machine from-host` builds this host's machine from /proc/iomem (as root), its memory\n"
+    "blocks, /proc/zoneinfo, nodes, nvdimm regions, uname and page size, naming each source\n"
+    "it could not read. `machine from FILE…` builds one from saved files, each format\n"
+    "recognised: /proc/iomem, /proc/zoneinfo, VMCOREINFO, ndctl/daxctl list JSON, lsmem, or\n"
+    "a boot log's e820/`user:` map (or memory node ranges) with the arch, kernel version,\n"
+    "page size, struct page size and bases it shows; several combine (iomem.txt\n"
+    "zoneinfo.txt vmcoreinfo.txt). `machine from -` reads the text pasted after it;\n"
+    "`machine from-log` is the one-file form. The old machine stays unless the new one is built.",
     examples=("machine x86_64", "machine x86_64-5level ram=64T pmem=4G@0x500000000",
               "machine arm64 page=64K kver=5.10", "machine x86_64 kver=4.2 memmodel=sparse",
-              "machine arm64 kver=5.10 phys_offset=0x40000000", "machine x86_64 page_ext=1"),
+              "machine arm64 kver=5.10 phys_offset=0x40000000", "machine x86_64 page_ext=1",
+              "machine from-host"),
     params=(Param("ARCH", Kind.ARCH, optional=True), Param("FILE", Kind.WORD, optional=True)),
     options=(Option("arch", Kind.WORD), Option("ram", Kind.NUMBER),
              Option("pmem", Kind.SIZE_AT, repeat=True), Option("kver", Kind.WORD),
@@ -48,8 +53,10 @@ from .logs import run_machine_from_log
              Option("zone_device", Kind.WORD, ("0", "1"))),
     mutates=True, raw_text=True)
 def run_machine(s: Session, w: Words) -> Result:
-    if w.args and w.args[0].lower() == "from-log":
-        return run_machine_from_log(s, w)
+    if w.args and w.args[0].lower() in ("from-log", "from"):
+        return run_machine_from(s, w)
+    if w.args and w.args[0].lower() == "from-host":
+        return run_machine_from_host(s, w)
     from ..registry import COMMANDS, check_words
     check_words(COMMANDS["machine"], w)
     arch = w.args[0] if w.args else "x86_64"

@@ -6,13 +6,14 @@ from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
+from ...core.blocks import memory_block_size, section_places
 from ...core.sparse import SectionFlags, SectionRun, SparseMem, flag_letters
 from ...core.sweep import COUNTS, sweep
 from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
 from ..explain import explain
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Param, Subject, command
-from ..render import hx, ok, size_text, to_data
+from ..render import hx, json_view, ok, size_text, to_data
 from ..result import Result
 from ..session import Session
 
@@ -148,8 +149,9 @@ def _split_hot(sp: SparseMem) -> list[tuple[SectionRun, bool]]:
 
 @command("sections", Subject.VIEWS, "present mem_sections and the device section table",
          help="Runs of present sections with their section_mem_map word and P/M/O/E/D flags\n"
-    "(D: SECTION_TAINT_ZONE_DEVICE); sections memremap_pages added say ZONE_DEVICE.",
-         examples=("sections",))
+    "(D: SECTION_TAINT_ZONE_DEVICE); sections memremap_pages added say ZONE_DEVICE. Each\n"
+    "row names its memory blocks (`blocks`), node and zones, like crash's kmem -n; --json the data.",
+         examples=("sections", "sections --json"), switches=("json",))
 def run_sections(s: Session, w: Words) -> Result:
     st = s.machine.state
     sp, a = st.sparse, st.arch
@@ -159,15 +161,29 @@ def run_sections(s: Session, w: Words) -> Result:
              f"{len(sp.roots)} root(s) allocated"]
     full = (1 << a.subsections_per_section) - 1
     has_subsections = bool(sp.era.flags & SectionFlags.IS_EARLY)  # subsection hotplug era
+    bz, _ = memory_block_size(st)
+    per = max(1, bz >> a.section_size_bits)
+    boot = [(r.first, r.last) for r in sp.boot_runs]
     for run, hot in _split_hot(sp):
         ms = sp.nr_to_section(run.first)
         assert ms is not None
+        places = []
+        for lo, hi, nid, zones in section_places(st, run.first, run.last):
+            blocks = (lo // per, hi // per) if any(f <= lo <= last for f, last in boot) else None
+            where = ("no memory block" if blocks is None else f"block {blocks[0]}"
+                     + (f"-{blocks[1]}" if blocks[1] != blocks[0] else ""))
+            places.append(({"first": lo, "last": hi, "blocks": list(blocks) if blocks else None,
+                            "nid": nid, "zone": zones or ("Device" if hot else "")},
+                           f"{where}  node {nid}  {zones or '-'}"))
         runs.append({"first": run.first, "last": run.last, "section_mem_map": run.word,
                      "flags": flag_letters(ms.flags), "mem_map": ms.mem_map, "zone_device": hot,
-                     "early": ms.early})
-        lines.append(f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
-                     f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}"
-                     + ("  ZONE_DEVICE" if hot else ""))
+                     "early": ms.early, "places": [p for p, _ in places]})
+        one = places[0][1] + "  " if len(places) == 1 else ""
+        lines.append((f"  {run.first}..{run.last}  [{flag_letters(ms.flags)}]  "
+                      f"section_mem_map {hx(run.word)}  mem_map {hx(ms.mem_map)}  {one}"
+                      + ("ZONE_DEVICE" if hot else "")).rstrip())
+        if len(places) > 1:
+            lines += [f"    {p['first']}..{p['last']}  {text}" for p, text in places]
         for nr in sorted({run.first, run.last}) if has_subsections else ():
             bits = sp.subsection_map(nr, st.physmap)
             if bits != full:
@@ -185,7 +201,8 @@ def run_sections(s: Session, w: Words) -> Result:
             lines.append(f"  {lo}..{hi}: {', '.join(names)}")
         if len(device) > 8:
             lines.append(f"  … {len(device) - 8} more run(s)")
-    return ok("sections", "", {"runs": runs, "device_runs": device}, lines, {})
+    return json_view(ok("sections", "", {"runs": runs, "device_runs": device, "block_size": bz},
+                        lines, {}), w.switches)
 
 
 @command("explain", Subject.VIEWS, "the kernel code path behind the last result",
