@@ -268,7 +268,7 @@ def test_nothing_is_built_half(tmp_path):
 def test_machine_from_dash_reads_the_pasted_text():
     s = Session()
     r = s.execute("machine from -\n" + IOMEM.read_text())
-    assert r.ok and r.data["format"] == "iomem" and r.data["origin"] == "pasted log"
+    assert r.ok and r.data["format"] == "iomem" and r.data["origin"] == "pasted text"
 
 
 # --- the views ------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_from_log_dash_reads_the_lines_after_it_and_is_journaled(tmp_path, monke
     s = Session(journal=Journal())
     r = s.execute("machine from-log -\n" + BOOT)
     assert r.ok, r.error
-    assert r.data["origin"] == "pasted log"
+    assert r.data["origin"] == "pasted text"
     fingerprint = s.machine.fingerprint()
     t = Session(journal=Journal())
     assert t.resume(read_journal(s.journal.path).commands) == []

@@ -50,7 +50,7 @@ def memory_block_size(s: State) -> tuple[int, str]:
     """(bytes, how known): the machine's own when it came with one, else the kernel's rule."""
     given = s.spec.block_size
     if given:
-        return given, "given by the machine's source"
+        return given, "as the machine's source gave it: sysfs, lsmem or the boot log"
     section = 1 << s.arch.section_size_bits
     if not s.arch.name.startswith("x86"):
         return section, "MIN_MEMORY_BLOCK_SIZE, one section (the generic memory_block_size_bytes())"

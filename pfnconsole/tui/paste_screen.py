@@ -79,8 +79,8 @@ e820 maps, page-fault walks and more.
 
     def compose(self) -> ComposeResult:
         with Vertical(id="paste-box"):
-            yield Static("[b]Paste a kernel log[/]  (^R decode, ^B build, ^L clear, "
-                         "Esc close)")
+            yield Static("[b]Paste a kernel log[/] or a machine's /proc/iomem, VMCOREINFO, lsmem, "
+                         "ndctl JSON  (^R decode, ^B build, ^L clear, Esc close)")
             yield TextArea(self._memo.text, id="paste-text", soft_wrap=False,
                            show_line_numbers=True)
             with Horizontal(id="paste-buttons"):
@@ -146,6 +146,13 @@ e820 maps, page-fault walks and more.
         text, key, report = result
         self._memo.report, self._memo.decoded, self._memo.key = report, text, key
         self._show(report)
+        kind = source_format(text)
+        if kind in ("/proc/iomem", "lsmem"):
+            self._say(f"this is {kind}: Build machine (Ctrl+B) builds the session's machine from "
+                      f"it (`machine from -`); {len(report.findings)} finding(s) below")
+        elif kind is not None:
+            self._say(f"this is {kind}: no memory map to build from; `machine from iomem.txt "
+                      f"FILE` combines a saved copy with /proc/iomem. {len(report.findings)} finding(s) below")
 
     def _show(self, report: LogReport) -> None:
         findings = self.query_one("#paste-findings", OptionList)

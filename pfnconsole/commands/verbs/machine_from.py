@@ -27,7 +27,7 @@ MAX_LOG_BYTES = 64 << 20
 """`machine from` reads at most this much of each file; `pfnconsole decode` streams any size."""
 MAX_FILES = 16
 
-PASTED = "pasted log"
+PASTED = "pasted text"
 """The origin `machine from -` reports: the text came on the lines after the command."""
 
 
