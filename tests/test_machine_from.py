@@ -198,6 +198,7 @@ def test_files_combine_into_one_machine_with_each_ones_facts():
     assert r.data["kver"] == "6.12" and r.data["struct_page"] == core.struct_page_size
     assert r.data["vmemmap_base"] == core.vmemmap  # SYMBOL(vmemmap) is vmemmap_base
     assert r.data["zones_agree"]
+    assert [z["managed"] for z in s.execute("zones").data["zones"]] == [3840, 766000, 3330000]  # the file's
     assert [ns["mode"] for reg in r.data["ndctl"]["regions"] for ns in reg["namespaces"]] == ["devdax", "fsdax"]
     got = s.execute("decode 0x17ffffc0000020 abi=page_flags")
     assert got.ok and got.data["kver"] == "6.12" and got.data["exported_mismatches"] == []

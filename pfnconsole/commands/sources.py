@@ -33,7 +33,7 @@ BLOCK_SIZE_LINE = re.compile(r"x86/mm: Memory block size: (\d{1,6})MB")
 """arch/x86/mm/init_64.c: ``pr_info("x86/mm: Memory block size: %ldMB\\n", bz >> 20)``."""
 
 SPEC_KEYS = ("kver", "page_shift", "struct_page", "page_offset_base", "vmemmap_base", "phys_offset",
-             "nodes", "block_size", "offline_blocks", "pg_bits", "nodes_shift")
+             "nodes", "block_size", "offline_blocks", "pg_bits", "nodes_shift", "managed")
 """The `MachineSpec` fields a source may give, besides the arch and the map."""
 
 
@@ -95,6 +95,7 @@ def zoneinfo_source(zones: list[Zone], origin: str) -> Source:
     nodes = sorted({z.nid for z in zones})
     src = Source(origin, "zoneinfo", zones=zones,
                  what=f"/proc/zoneinfo ({len(zones)} zone(s) on {len(nodes)} node(s)): zone sizes")
+    src.kw["managed"] = tuple((z.nid, z.name, z.managed) for z in zones if z.populated)[:4096]
     src.said.append(f"{len([z for z in zones if z.populated])} populated zone(s) on {len(nodes)} "
                     "node(s), to check the machine's zones against")
     return src

@@ -68,6 +68,9 @@ class MachineSpec:
     pg_bits: tuple[tuple[str, int], ...] = ()
     """(PG_ name, bit) the machine's kernel exported (VMCOREINFO NUMBER(PG_…)); `decode …
     abi=page_flags` checks its enum against them."""
+    managed: tuple[tuple[int, str, int], ...] = ()
+    """(nid, zone, managed pages) as /proc/zoneinfo printed them: present less what memblock
+    reserved at boot, which the model does not compute; `zones` shows them beside its own."""
     nodes_shift: int | None = None
     """CONFIG_NODES_SHIFT when the source tells (VMCOREINFO LENGTH(node_data) = MAX_NUMNODES)."""
 

@@ -45,8 +45,8 @@ def run_alloc_pages(s: Session, w: Words) -> Result:
          help="The zones free_area_init() makes from the machine's memory map, as /proc/zoneinfo\n"
          "reports them: the node's span (first to last pfn of memory) clamped to the zone's\n"
          "limits gives start_pfn and spanned (holes included); present counts the pages of\n"
-         "memory. managed (present less\n"
-         "boot reservations) is not modelled. Zone limits are x86_64's (DMA below 16 MiB,\n"
+         "memory. managed (present less boot reservations) is not modelled; a machine built\n"
+         "with a /proc/zoneinfo shows that file's. Zone limits are x86_64's (DMA below 16 MiB,\n"
          "DMA32 below 4 GiB); other arches show one Normal zone per node.",
          examples=("zones", "zones --json", "machine ram=2G", "zones"), switches=("json",))
 def run_zones(s: Session, w: Words) -> Result:
@@ -54,9 +54,14 @@ def run_zones(s: Session, w: Words) -> Result:
     got = node_zones(st)
     lines = [f"{len(got)} populated zone(s) on {len({z.nid for z in got})} node(s)"
              + ("" if st.arch.name.startswith("x86") else f" (zone limits not modelled on {st.arch.name})")]
+    managed = {(nid, name): n for nid, name, n in st.spec.managed}
     for z in got:
+        known = managed.get((z.nid, z.name))
         lines.append(f"  Node {z.nid}, zone {z.name:>8}  start_pfn {hx(z.start_pfn)}  spanned {z.spanned:>9}  "
-                     f"present {z.present:>9}  ({size_text(z.present << st.arch.page_shift)})")
+                     f"present {z.present:>9}  ({size_text(z.present << st.arch.page_shift)})"
+                     + (f"  managed {known} (from /proc/zoneinfo)" if known is not None else ""))
+    if managed:
+        lines.append("  managed (present less boot reservations) is the host's figure; the model does not compute it")
     data = {"zones": [{"nid": z.nid, "zone": z.name, "start_pfn": z.start_pfn, "spanned": z.spanned,
-                       "present": z.present} for z in got]}
+                       "present": z.present, "managed": managed.get((z.nid, z.name))} for z in got]}
     return json_view(ok("zones", "zones", data, lines, {}), w.switches)

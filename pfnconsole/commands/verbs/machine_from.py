@@ -20,7 +20,7 @@ from ..parse import MAX_BODY, ParseError, Words
 from ..render import hx, size_text
 from ..result import Result
 from ..session import Session
-from ..sources import Source, block_ranges, combine, iomem_source, node_ranges
+from ..sources import Source, block_ranges, combine, iomem_source, node_ranges, zoneinfo_source
 from ..tool_sources import read_source
 
 MAX_LOG_BYTES = 64 << 20
@@ -165,7 +165,7 @@ def host_sources(h: HostFiles) -> tuple[list[Source], str | None]:
         sources.append(sysmem)
     zones = read_zoneinfo(h.zoneinfo) if h.zoneinfo else None
     if zones:
-        sources.append(Source("/proc/zoneinfo", "zoneinfo", zones=zones))
+        sources.append(zoneinfo_source(zones, "/proc/zoneinfo"))
     regions = [(n, a) for n, a in h.nd if n.startswith("region")]
     for name, attrs in regions:
         host.notes.append(f"nvdimm {name}: resource {attrs.get('resource', '?')}, size "
