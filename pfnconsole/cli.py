@@ -274,6 +274,8 @@ def _main(argv: list[str] | None) -> int:
     dec.add_argument("--arch", default=None,
                      help="read the log as this arch (default: detected from the log, else x86_64)")
     ben = sub.add_parser("bench", help="measure list walk vs section lookup and the rest")
+    ben.add_argument("what", nargs="?", choices=("native",),
+                     help="native: time the paths in C on this CPU (the optional probe)")
     ben.add_argument("--json", action="store_true", help="one JSON object with every figure")
     ben.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     les = sub.add_parser("lesson", help="list, show or check the lessons")
@@ -295,6 +297,9 @@ def _main(argv: list[str] | None) -> int:
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")  # pasted junk is reported, never a crash
+    if args.command == "bench" and args.what == "native":
+        from .bench_native import run as bench_native
+        return bench_native(args.json, args.quick, sys.stdout, sys.stderr)
     if args.command == "bench":
         # the suite is the checkout's bench/, beside the package source; never in the wheel
         from pathlib import Path

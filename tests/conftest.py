@@ -4,3 +4,6 @@ import os
 
 # read by pfnconsole.commands.session at import; subprocesses inherit it
 os.environ["PFNCONSOLE_CHECK_INVARIANTS"] = "1"
+# measured figures vary from run to run: answers and screenshots stay the same without them
+# (tests of the measured figures turn them on for themselves)
+os.environ["PFNCONSOLE_MEASURE"] = "0"

@@ -69,6 +69,11 @@ PROFILES: dict[str, CpuProfile] = {p.name: p for p in (
                "AnandTech 14694 (2019)"),
 )}
 
+def add_profile(p: CpuProfile) -> None:
+    """Make ``p`` known by its name (`cache profile host` adds the measured one)."""
+    PROFILES[p.name] = p
+
+
 DEFAULT_PROFILE = "haswell-ep"
 """The review's era: the machine the 2015 patch would have run on."""
 

@@ -104,6 +104,13 @@ and `explain` keep it as `sim_ns`). **F6** runs `sweep`: 1…256 ranges.
                 ("list÷section ", "dim"), (f"{lst / sec:.1f}× ld", "bold"), (" ", "dim"),
                 (f"{d['list_model_ns'] / max(d['section_model_ns'], 1e-9):.1f}× ns", "bold")))
         lines.append(Content.assemble(("profile ", "dim"), (self.profile, "bold")))
+        m = d.get("measured")
+        if m:  # beside the model, never instead: a replica's time on this CPU
+            lines.append(Content.assemble(
+                ("measured here ", "dim"),
+                (f"list {m['list_ns_hot']:.0f}/{m['list_ns_cold']:.0f} ns", "bold"),
+                (f" section {m['section_ns_hot']:.0f}/{m['section_ns_cold']:.0f}", "dim"),
+                (f" page {m['page_ns_hot']:.0f}/{m['page_ns_cold']:.0f} (hot/cold)", "dim")))
         return Content("\n").join(lines)
 
     def _sweep(self, d: dict[str, Any]) -> Content:

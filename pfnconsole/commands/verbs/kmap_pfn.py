@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...core.kmap_pfn import Step
 from ...core.machine import KmapResult
 from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text
+from ..measured import measure_walk, measured_lines
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Option, Param, Subject, command, opt
 from ..render import hx, ok, size_text, to_data
@@ -111,7 +112,13 @@ def run_kmap(s: Session, w: Words) -> Result:
         data["abi"] = abi
     page = s.machine.state.sparse.pfn_to_page(d.pfn) if d.has_page and d.pfn is not None \
         else None
-    res = ok("kmap", echo, data, kmap_lines(r, s.machine.state.profile), parsed, r.warnings)
+    lines = kmap_lines(r, s.machine.state.profile)
+    if r.steps and r.steps[-1].hit:  # the list walk found it: time that walk on this CPU
+        m = measure_walk(len(s.machine.state.kmap.nodes), len(r.steps))
+        if m:
+            data["measured"] = m
+            lines += measured_lines(m)
+    res = ok("kmap", echo, data, lines, parsed, r.warnings)
     res.source = s.context(r, [st.name for st in r.steps], page)
     return res
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.arch import ARCH_NAMES, PAGE_SIZES
-from ...core.cpu_profiles import PROFILES
+from ...core.cpu_profiles import PROFILES, add_profile
 from ...core.machine import MachineSpec, State
+from ...native import unavailable
+from ...native.measure import read_cpu
+from ..measured import host_profile
 from ..parse import ParseError, Words, parse_number, parse_size_at
 from ..registry import Kind, Option, Param, Subject, command, opt
 from ..render import hx, ok, size_text, to_data
@@ -176,7 +179,9 @@ def run_e820(s: Session, w: Words) -> Result:
     "sits on its own 64-byte line, warmed by use, least recently used evicted first.\n"
     "`cache cold` evicts everything (as if the kernel did other work in between);\n"
     "`cache warm` loads every modelled structure once; `cache profile NAME` costs with\n"
-    "another CPU (caches start cold). Profiles: " + ", ".join(PROFILES) + ".",
+    "another CPU (caches start cold). Profiles: " + ", ".join(PROFILES) + "; `cache profile\n"
+    "host` makes one of this CPU: its cache sizes, and L1 and DRAM latencies measured by the\n"
+    "native probe (where it is built).",
     examples=("cache", "cache cold", "cache profile zen2-rome"),
     params=(Param("ACTION", Kind.WORD, optional=True), Param("NAME", Kind.WORD, optional=True)),
     mutates=True)
@@ -188,7 +193,13 @@ def run_cache(s: Session, w: Words) -> Result:
         r = s.machine.cache_state()
     elif action == "profile":
         if len(w.args) != 2:
-            raise ParseError("cache profile: name one of " + ", ".join(PROFILES))
+            raise ParseError("cache profile: name one of " + ", ".join(PROFILES) + " or host")
+        if w.args[1] == "host":  # calibrated from the probe's timings on this CPU
+            prof = host_profile(read_cpu())
+            if prof is None:
+                raise ParseError("cache profile host: " + (unavailable() or "measuring is off "
+                                 "(PFNCONSOLE_MEASURE=0)"))
+            add_profile(prof)
         r = s.machine.cache("profile", w.args[1])
     elif action in ("cold", "warm") and len(w.args) == 1:
         r = s.machine.cache(action)

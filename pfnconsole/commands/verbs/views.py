@@ -11,6 +11,7 @@ from ...core.sparse import SectionFlags, SectionRun, SparseMem, flag_letters
 from ...core.sweep import COUNTS, sweep
 from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
 from ..explain import explain
+from ..measured import measured_lines
 from ..parse import ParseError, Words, parse_number
 from ..registry import Kind, Param, Subject, command
 from ..render import hx, json_view, ok, size_text, to_data
@@ -214,7 +215,7 @@ def run_explain(s: Session, w: Words) -> Result:
         raise ParseError("explain: nothing to explain yet; run kmap, kunmap, teardown, lookup "
                          "or page first")
     return ok("explain", f"explain {last.echo or last.cmd}", {"explains": last.cmd},
-              explain(last.source), {})
+              explain(last.source) + measured_lines(last.data.get("measured")), {})
 
 
 @command("sweep", Subject.VIEWS, "kmap cost against the number of ranges, on scratch machines",
