@@ -116,7 +116,7 @@ async def test_the_cost_pane_shows_the_measurement(monkeypatch):
         app.run_line("kmap 0x440001 dev")
         await pilot.pause()
         text = str(app.query_one(CostPane).query_one("#cost-body").render())
-    assert "measured here" in text and "ld" in text  # beside the modelled loads
+    assert "measured on this CPU" in text and "ld" in text  # beside the modelled loads
 
 
 @needs_probe

@@ -54,18 +54,19 @@ def slope(lo: dict[str, Any], hi: dict[str, Any], cold: bool) -> float:
 
 
 def host_profile(cpu: Cpu) -> CpuProfile | None:
-    """A CPU profile for this host: its cache sizes (sysfs), its clock (/proc/cpuinfo), the
-    L1 and DRAM latencies from the probe's walk. Per list node the walk makes two dependent
-    loads that start a line (``kmap->list.next``, ``res->start``) and two that hit the line
-    just loaded (``kmap->res``, ``res->end``): hot, all four hit L1, so L1 = hot ns per node / 4;
-    cold (lines flushed), two go to DRAM, so DRAM = (cold ns per node - 2 L1) / 2. L2 and L3
-    latencies are not measured: the default profile's cycles are kept. None without the probe."""
+    """A CPU profile for this host: its cache sizes (sysfs), its clock (/proc/cpuinfo), and
+    the L1 and DRAM latencies from the probe. Hot, the walk's critical chain is one load a
+    node (``pos->next``; the CPU runs the range checks beside it, the branch predicted), so
+    L1 = hot ns per node. DRAM is the cold page path: its two base variables share one line, flushed, so one
+    miss (the cold walk itself is no measure of DRAM: the nodes' constant stride lets the
+    prefetcher run ahead). L2 and L3 latencies are not measured: the default profile's
+    cycles are kept. None without the probe."""
     one, many = measure_walk(1, 1), measure_walk(16, 16)
     if one is None or many is None:
         return None
     ghz = (cpu.mhz or 2000.0) / 1000
-    l1_ns = max(slope(one, many, False) / 4, 0.25)
-    dram_ns = max((slope(one, many, True) - 2 * l1_ns) / 2, 1.0)
+    l1_ns = max(slope(one, many, False), 0.25)
+    dram_ns = max(float(one["page_ns_cold"]), 1.0)
     base = PROFILES[DEFAULT_PROFILE]
     sizes = {lv: size for lv, kind, size in cpu.caches if kind in ("Data", "Unified")}
     levels = tuple(CacheLevel(level.name, sizes.get(int(level.name[1]), level.size),

@@ -101,7 +101,8 @@ class PfnApp(App[None]):
                     yield CostPane(id="cost", classes="pane")
             if self.player:
                 yield LessonPane(self.player.lesson, id="lesson", classes="pane")
-        log = log_text.ConsoleLog(id="log", wrap=True, markup=False, max_lines=2000)
+        # min_width: RichLog wraps at 78 columns at least, wider than the log at 80x24
+        log = log_text.ConsoleLog(id="log", wrap=True, markup=False, max_lines=2000, min_width=20)
         log.border_title = "log"
         yield log
         yield Static(id="hints")

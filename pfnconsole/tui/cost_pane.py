@@ -106,11 +106,11 @@ and `explain` keep it as `sim_ns`). **F6** runs `sweep`: 1…256 ranges.
         lines.append(Content.assemble(("profile ", "dim"), (self.profile, "bold")))
         m = d.get("measured")
         if m:  # beside the model, never instead: a replica's time on this CPU
+            lines.append(Content.styled("measured on this CPU, ns hot/cold (a replica):", "dim"))
             lines.append(Content.assemble(
-                ("measured here ", "dim"),
-                (f"list {m['list_ns_hot']:.0f}/{m['list_ns_cold']:.0f} ns", "bold"),
-                (f" section {m['section_ns_hot']:.0f}/{m['section_ns_cold']:.0f}", "dim"),
-                (f" page {m['page_ns_hot']:.0f}/{m['page_ns_cold']:.0f} (hot/cold)", "dim")))
+                (f"list {m['list_ns_hot']:.0f}/{m['list_ns_cold']:.0f}", "bold"),
+                (f"  section {m['section_ns_hot']:.0f}/{m['section_ns_cold']:.0f}", ""),
+                (f"  page {m['page_ns_hot']:.0f}/{m['page_ns_cold']:.0f}", "")))
         return Content("\n").join(lines)
 
     def _sweep(self, d: dict[str, Any]) -> Content:
