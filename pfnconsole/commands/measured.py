@@ -43,6 +43,9 @@ def measure_walk(n: int, k: int) -> dict[str, Any] | None:
             for cold in (False, True):
                 f = time_path(p, path, pfn, COLD_REPS if cold else HOT_REPS, cold)
                 out[f"{path}_ns_{'cold' if cold else 'hot'}"] = round(f.median, 1)
+        p.build(n, RANGE_BYTES, BASE_PHYS, scatter=True)  # the same pages, no stride to prefetch
+        out["list_ns_cold_scattered"] = round(time_path(p, "list", pfn, COLD_REPS, True).median, 1)
+        p.build(n, RANGE_BYTES, BASE_PHYS)
         _cache[key] = out
     return dict(_cache[key])
 
@@ -83,7 +86,8 @@ def measured_lines(m: dict[str, Any] | None) -> list[str]:
         return []
     return [f"  measured on this CPU (a user-space replica of the loop and layout, not the kernel; "
             f"{m['n']} range(s), node {m['k'] or '-'}):",
-            f"    list    {m['list_ns_hot']:.1f} ns hot, {m['list_ns_cold']:.0f} ns cold;  "
+            f"    list    {m['list_ns_hot']:.1f} ns hot, {m['list_ns_cold']:.0f} ns cold "
+            f"({m['list_ns_cold_scattered']:.0f} scattered);  "
             f"section {m['section_ns_hot']:.1f} / {m['section_ns_cold']:.0f} ns;  "
             f"page {m['page_ns_hot']:.1f} / {m['page_ns_cold']:.0f} ns"]
 

@@ -47,16 +47,19 @@ def run_measure(s: Session, w: Words) -> Result:
     rows = [m for n in ns if (m := measure_walk(n, n)) is not None]
     lines = ["measured on this CPU: a user-space replica of the 2015 loop and layout, not the kernel",
              f"{'N':>4}  {'list hot':>9} {'cold':>8}  {'section':>8} {'cold':>7}  {'page':>6} {'cold':>6}"
-             f"  {'list/page':>9} {'list/sect':>9}"]
+             f"  {'list/page':>9} {'list/sect':>9}  {'scattered':>9}"]
     for r in rows:
         r["list_page_hot"] = round(r["list_ns_hot"] / max(r["page_ns_hot"], 0.01), 1)
         r["list_section_cold"] = round(r["list_ns_cold"] / max(r["section_ns_cold"], 0.01), 1)
         lines.append(f"{r['n']:>4}  {r['list_ns_hot']:>7.1f}ns {r['list_ns_cold']:>6.0f}ns  "
                      f"{r['section_ns_hot']:>6.1f}ns {r['section_ns_cold']:>5.0f}ns  "
                      f"{r['page_ns_hot']:>4.1f}ns {r['page_ns_cold']:>4.0f}ns  "
-                     f"{r['list_page_hot']:>8.1f}x {r['list_section_cold']:>8.1f}x")
+                     f"{r['list_page_hot']:>8.1f}x {r['list_section_cold']:>8.1f}x  "
+                     f"{r['list_ns_cold_scattered']:>7.0f}ns")
     unexpected, words = shape(rows) if len(rows) > 1 else (False, "one N: no shape to show")
-    lines += [f"shape: {words}",
+    lines += ["list/page hot, list/sect cold; scattered: the cold walk with the nodes' pages shuffled,",
+              "so that no constant stride lets the CPU's prefetcher fetch them ahead",
+              f"shape: {words}",
               "what it shows: the walk's cost per node on this CPU, hot and cold; what it does not: "
               "RCU read-side cost, the kernel's TLB and other CPUs sharing the lines"]
     data = {"available": True, "rows": rows, "unexpected": unexpected, "shape": words}
