@@ -196,7 +196,7 @@ def sessions_command(as_json: bool, out: TextIO) -> int:
 
 
 def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -> int:
-    from .lessons import LessonError, check_lesson, list_lessons, load, parse_lesson
+    from .lessons import LessonError, check_lesson, list_lessons, load, parse_lesson, progress
     from .lessons.markdown import plain
     from .lessons.player import read_lesson
 
@@ -204,7 +204,10 @@ def lesson_command(action: str, names: list[str], *, out: TextIO, err: TextIO) -
         for p in list_lessons():
             try:
                 lesson = parse_lesson(read_lesson(p), str(p), p.stem)
-                out.write(f"{p.stem:<32} {plain(lesson.title)}  ({len(lesson.steps)} steps)\n")
+                done = progress.summary(lesson.name, len(lesson.steps),
+                                        sum(s.exercise is not None for s in lesson.steps))
+                out.write(f"{p.stem:<32} {plain(lesson.title)}  ({len(lesson.steps)} steps)"
+                          + (f"  {done}" if done else "") + "\n")
             except LessonError as e:
                 out.write(f"{p.stem:<32} BROKEN: {e.message}\n")
         return 0
@@ -335,9 +338,9 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command == "repl" or not interactive:
             from .repl import main as repl_main  # prompt_toolkit loads only for the console
-            return repl_main(lesson=lesson_name, session=session)
+            return repl_main(lesson=lesson_name, session=session, resume_lesson=args.resume is None)
         from .tui.app import main as tui_main
-        return tui_main(lesson=lesson_name, session=session)
+        return tui_main(lesson=lesson_name, session=session, resume_lesson=args.resume is None)
     finally:
         if session is not None and session.journal is not None:
             session.journal.close(discard_empty=True)

@@ -41,6 +41,8 @@ from .core.errors import EngineError
 from .core.units import size_text
 from .highlight import PfnCommandLexer, PfnOutputLexer
 from .lessons import Lesson, Player, StepOutcome
+from .lessons import progress as lesson_progress
+from .lessons.exercise import prompt as exercise_prompt
 from .lessons.markdown import fill, plain, spans
 
 
@@ -97,6 +99,7 @@ def print_result(result: Result, output: Output | None = None) -> None:
 
 
 LESSON_KEYS = ("Enter: next step · p: step back · g N: go to step N · l: list steps\n"
+               "answer VALUE · hint · show: in an exercise\n"
                "q: leave the lesson · any command runs as usual")
 
 
@@ -121,6 +124,8 @@ def step_parts(player: Player, outcome: StepOutcome) -> tuple[str, str]:
     if outcome.ok:
         out.append(f"✓ {checks} check(s) hold")
     out += [f"✗ {lesson.path}:{line}: {msg}" for line, msg in outcome.failures]
+    if step.exercise is not None and player.waiting:
+        out += ["", exercise_prompt(step.exercise)]
     return head, "\n".join(out)
 
 
@@ -144,9 +149,11 @@ class Repl:
 
     def __init__(self, session: Session | None = None, *, input: Input | None = None,
                  output: Output | None = None, history: History | None = None,
-                 lesson: Lesson | None = None) -> None:
+                 lesson: Lesson | None = None, resume_lesson: bool = False) -> None:
         self.session = session or Session()
         self.player = Player(lesson, self.session) if lesson else None
+        self.resume_lesson = resume_lesson
+        """Go to where the student left the lesson last time (`--lesson N`)."""
         self.output = output
         self.prompts = 0
         """How many prompts have been shown (tests wait on it)."""
@@ -228,6 +235,8 @@ class Repl:
                                           f"{self.player.lesson.intro}\n", self.width()),
                                  style=STYLE, output=self.output)
             self.say(LESSON_KEYS)
+            if self.resume_lesson:
+                self.resume()
         while True:
             self.prompts += 1
             try:
@@ -261,6 +270,9 @@ class Repl:
         if result is None:
             return True
         print_result(result, self.output)
+        if self.player is not None and (reply := self.player.observe(result)) is not None:
+            self.say(("✓ " if reply.ok else "✗ ") + reply.message)
+            self.progress()
         if not result.ok and result.cmd == "save" and result.data.get("exists"):
             self.offer_replace(result.data["exists"])
         return result.ok
@@ -298,14 +310,40 @@ class Repl:
         else:
             self.say("not replaced")
 
+    def progress(self) -> None:
+        if self.player is not None and (problem := lesson_progress.record(self.player)):
+            self.say(f"lesson progress not saved: {problem}")
+
+    def resume(self) -> None:
+        """Back to the step the progress file says (the steps before run again)."""
+        player = self.player
+        assert player is not None
+        entry = lesson_progress.of(player.lesson.name)
+        steps = entry["steps"] if entry else 0
+        if 0 < steps < len(player.lesson.steps):
+            player.run_to(steps - 1)
+            self.say(f"resumed at step {steps} of {len(player.lesson.steps)}, where you left it "
+                     "(p steps back, g 1 starts again)")
+
     def lesson_key(self, line: str) -> bool:
         """Handle a lesson key; False when the line is an ordinary command."""
         player = self.player
         assert player is not None
-        if line in ("", "n", "next"):
+        word, _, rest = line.partition(" ")
+        if word in ("answer", "a") and rest.strip() and player.pending is not None:
+            self.say(player.answer(rest).message)
+            self.progress()
+        elif line in ("hint", "show") and player.pending is not None:
+            self.say(player.hint() if line == "hint" else player.show())
+            self.progress()
+        elif line in ("", "n", "next") and player.waiting:
+            assert player.pending is not None
+            self.say(exercise_prompt(player.pending.exercise))
+        elif line in ("", "n", "next"):
             outcome = player.next()
             if outcome:
                 self.say_step(outcome)
+                self.progress()
             else:
                 self.say("End of the lesson: q leaves it, p steps back.")
         elif line in ("p", "prev", "back"):
@@ -339,6 +377,9 @@ def run_piped(stream: TextIO, out: TextIO, err: TextIO, lesson: Lesson | None = 
         player = Player(lesson, session)
         out.write(plain(f"# {lesson.title}\n\n{lesson.intro}") + "\n\n")
         while not player.finished:
+            if player.waiting:  # nobody to answer in a pipe: the answer is shown
+                out.write(player.show() + "\n\n")
+                continue
             outcome = player.next()
             assert outcome is not None
             out.write(step_text(player, outcome) + "\n\n")
@@ -347,11 +388,11 @@ def run_piped(stream: TextIO, out: TextIO, err: TextIO, lesson: Lesson | None = 
                       session=session) or int(status)
 
 
-def main(lesson: str | None = None, session: Session | None = None) -> int:
+def main(lesson: str | None = None, session: Session | None = None, resume_lesson: bool = False) -> int:
     loaded = None
     if lesson:
         from .lessons import load
         loaded = load(lesson)
     if not sys.stdin.isatty():
         return run_piped(sys.stdin, sys.stdout, sys.stderr, loaded)
-    return Repl(session, lesson=loaded).run()
+    return Repl(session, lesson=loaded, resume_lesson=resume_lesson).run()

@@ -146,6 +146,9 @@ async def test_every_lesson_plays_to_the_end_in_the_console(path):
     async with app.run_test(size=(160, 48)) as pilot:
         start = app.session.machine.fingerprint()
         while not app.player.finished:
+            if app.player.waiting:  # an exercise: the student asks for the answer
+                app.query_one("#cmd").focus()
+                await pilot.press(*"show", "enter")
             await pilot.press("f5")
         await pilot.pause()
         assert all(o.ok for o in app.player.outcomes), [o.failures for o in app.player.outcomes]
@@ -166,6 +169,9 @@ async def test_lesson_playback_steps_forward_and_back():
         assert app.player.done == 1 and app.player.outcomes[0].ok
         assert "step 1/" in text(app, "#lesson")
         while not app.player.finished:
+            if app.player.waiting:
+                app.query_one("#cmd").focus()
+                await pilot.press(*"show", "enter")
             await pilot.press("f5")
             await pilot.pause()
         assert all(o.ok for o in app.player.outcomes)

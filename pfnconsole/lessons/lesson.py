@@ -75,6 +75,8 @@ class Step:
     narration: str
     """The step's Markdown without its pfn/expect blocks."""
     blocks: tuple[Block, ...]
+    exercise: Exercise | None = None
+    """The step's ```try block: the player stops after the blocks until it is done."""
 
     @property
     def commands(self) -> list[str]:
@@ -165,14 +167,15 @@ def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
     fence: tuple[str, int] | None = None  # (kind, line) while inside a fenced block
     buf: list[tuple[int, str]] = []
     blocks: list[Block] = []
+    exercise: list[Exercise | None] = [None]
 
     def finish_step() -> None:
         if cur is None:
             return
-        if not blocks:
+        if not blocks and exercise[0] is None:
             raise LessonError(path, cur["line"], f"step {cur['title']!r} has no ```pfn block")
         steps.append(Step(cur["title"], cur["line"], "\n".join(cur["text"]).strip(),
-                          tuple(blocks)))
+                          tuple(blocks), exercise[0]))
 
     for n, raw in enumerate(lines, 1):
         line = raw.rstrip()
@@ -197,6 +200,10 @@ def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
                             raise LessonError(path, e.line, f"[{e.index}]: the block has "
                                               f"{len(last.commands)} command(s)")
                     blocks[-1] = Block(last.commands, last.expects + exps)
+                elif kind == "try":
+                    if exercise[0] is not None:
+                        raise LessonError(path, start, "one ```try block a step")
+                    exercise[0] = parse_exercise(buf, path, start)
                 else:
                     (cur["text"] if cur else intro).extend(["```" + kind] + [t for _, t in buf]
                                                            + ["```"])
@@ -206,7 +213,7 @@ def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
             continue
         if line.startswith("```"):
             kind = line[3:].strip().lower()
-            if cur is None and kind in ("pfn", "expect"):
+            if cur is None and kind in ("pfn", "expect", "try"):
                 raise LessonError(path, n, f"```{kind} before the first ## step")
             fence = (kind, n)
             continue
@@ -217,6 +224,7 @@ def parse_lesson(text: str, path: str, name: str | None = None) -> Lesson:
             finish_step()
             cur = {"title": line[3:].strip(), "line": n, "text": []}
             blocks = []
+            exercise[0] = None
             continue
         (cur["text"] if cur else intro).append(line)
     if fence is not None:
@@ -236,3 +244,63 @@ def _expectation(n: int, text: str, path: str) -> Expectation:
                                    f"got {text.strip()!r}")
     index, key, op, value = m.groups()
     return Expectation(n, key, op, parse_value(value, (path, n)), int(index) if index else None)
+
+
+# --- exercises: a ```try block (`exercise` plays them) -------------------------------------
+
+TRY_KEYS = ("kind", "ask", "run", "answer", "check", "hint", "solution", "wrong")
+TRY_REPEATABLE = ("check", "hint", "solution", "wrong")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a step, as the lesson states it."""
+
+    kind: str
+    ask: str
+    line: int
+    run: str = ""
+    answer: str = ""
+    checks: tuple[Expectation, ...] = ()
+    """`lesson.Expectation`s (act) the student's last result must meet."""
+    hints: tuple[str, ...] = ()
+    solution: tuple[str, ...] = ()
+    wrong: tuple[str, ...] = ()
+
+
+def parse_exercise(lines: list[tuple[int, str]], path: str, start: int) -> Exercise:
+    """An Exercise from a ```try block's lines; LessonError naming the line for bad ones
+    (checks are in the ```expect language)."""
+    got: dict[str, list[tuple[int, str]]] = {}
+    for n, text in lines:
+        t = text.strip()
+        if not t or t.startswith("#"):
+            continue
+        key, sep, value = t.partition(":")
+        key = key.strip().lower()
+        if not sep or key not in TRY_KEYS:
+            raise LessonError(path, n, f"```try: expected `key: value` with a key of {', '.join(TRY_KEYS)}")
+        if key in got and key not in TRY_REPEATABLE:
+            raise LessonError(path, n, f"```try: {key}: given twice")
+        got.setdefault(key, []).append((n, value.strip()))
+
+    def one(key: str) -> str:
+        return got[key][0][1] if key in got else ""
+
+    def many(key: str) -> tuple[str, ...]:
+        return tuple(v for _, v in got.get(key, []))
+
+    kind = one("kind")
+    if kind not in ("predict", "act"):
+        raise LessonError(path, start, "```try: kind: predict or kind: act")
+    for key in ("ask", "solution", "wrong"):
+        if key not in got:
+            raise LessonError(path, start, f"```try: {key}: is missing (every exercise has a "
+                              "question, a reference solution and a wrong answer)")
+    if kind == "predict" and not (one("run") and one("answer")):
+        raise LessonError(path, start, "```try: a predict exercise needs run: and answer:")
+    if kind == "act" and "check" not in got:
+        raise LessonError(path, start, "```try: an act exercise needs at least one check:")
+    checks = tuple(_expectation(n, v, path) for n, v in got.get("check", []))
+    return Exercise(kind, one("ask"), start, one("run"), one("answer"), checks, many("hint"),
+                    many("solution"), many("wrong"))

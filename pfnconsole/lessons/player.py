@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..commands import Result, Session
 from ..commands.files import FileError, read_text
 from ..commands.session import Mark
-from .lesson import MAX_LESSON_BYTES, Expectation, Lesson, LessonError, Step, parse_lesson
-
-_MISSING = object()
+from .checks import _MISSING, check, lookup
+from .exercise import Pending, Reply, meets, relevant, same_value
+from .lesson import MAX_LESSON_BYTES, Lesson, LessonError, Step, parse_lesson
 
 
 def lessons_dir() -> Path:
@@ -51,54 +50,6 @@ def read_lesson(path: Path) -> str:
         raise LessonError(str(path), 0, str(e)) from None
 
 
-def lookup(data: object, path: str) -> object:
-    """``steps.0.name`` in a JSON-like value; _MISSING when absent."""
-    for part in path.split("."):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.lstrip("-").isdigit() and -len(data) <= int(part) \
-                < len(data):
-            data = data[int(part)]
-        else:
-            return _MISSING
-    return data
-
-
-def check(exp: Expectation, result: Result) -> str | None:
-    """None when the result meets the expectation, else what was wrong."""
-    doc = result.to_json()
-    # compared as Python compares: values of kinds that do not order raise TypeError, below
-    actual: Any
-    if exp.path == "text":
-        actual = result.text()
-    elif exp.path == "error":
-        actual = result.error or ""
-    else:
-        actual = lookup(doc, exp.path)
-    if actual is _MISSING:
-        return f"{exp.describe()}: the result has no {exp.path!r} (keys: " \
-               f"{', '.join(sorted(doc))})"
-    v = exp.value
-    ok = False
-    try:
-        if exp.op == "=":
-            ok = actual == v
-        elif exp.op == "!=":
-            ok = actual != v
-        elif exp.op == "~":
-            ok = (v in actual) if isinstance(actual, list) else (str(v) in str(actual))
-        else:
-            ok = {"<": actual < v, "<=": actual <= v, ">": actual > v,
-                  ">=": actual >= v}[exp.op]
-    except TypeError:
-        return f"{exp.describe()}: cannot compare {actual!r} with {v!r}"
-    if ok:
-        return None
-    shown = hex(actual) if isinstance(actual, int) and not isinstance(actual, bool) \
-        and actual > 9 else repr(actual)
-    return f"{exp.describe()}: got {shown}"
-
-
 @dataclass
 class StepOutcome:
     index: int
@@ -122,14 +73,29 @@ class Player:
         self._marks: list[Mark] = []
         """The session as it was before each step that has run."""
         self.outcomes: list[StepOutcome] = []
+        self.pending: Pending | None = None
+        """The exercise of the step just run, while the student has not done it."""
 
     @property
     def finished(self) -> bool:
-        return self.done >= len(self.lesson.steps)
+        return self.done >= len(self.lesson.steps) and not self.waiting
+
+    @property
+    def waiting(self) -> bool:
+        """An exercise is open: the next step waits until it is done (or shown)."""
+        return self.pending is not None and not (self.pending.solved or self.pending.shown)
 
     def next(self) -> StepOutcome | None:
-        """Run the next step; None at the end."""
-        if self.finished:
+        """Run the next step; None at the end. While an exercise is open the step does not
+        run: the outcome's one failure says what is awaited."""
+        if self.waiting:
+            assert self.pending is not None
+            ex = self.pending.exercise
+            what = ("answer it (`answer VALUE`)" if ex.kind == "predict"
+                    else "do it with console commands")
+            return StepOutcome(self.done - 1, failures=[(ex.line, f"first the exercise: {ex.ask} — "
+                                                         f"{what}; `hint` helps, `show` gives it")])
+        if self.done >= len(self.lesson.steps):
             return None
         step = self.lesson.steps[self.done]
         self._marks.append(self.session.mark())
@@ -141,7 +107,60 @@ class Player:
             self.session.replaying = None
         self.done += 1
         self.outcomes.append(outcome)
+        self.pending = Pending(step.exercise) if step.exercise else None
         return outcome
+
+    # --- the open exercise ---------------------------------------------------------------
+    def answer(self, text: str) -> Reply:
+        """A predict exercise's answer: runs the step's command (once) and compares."""
+        p = self.pending
+        if p is None or p.exercise.kind != "predict":
+            return Reply(False, "no question to answer here" if p is None else
+                         "this exercise is done in the console: type the commands")
+        result = self._run_once(p)
+        actual = lookup(result.to_json(), p.exercise.answer) if result is not None else _MISSING
+        if actual is _MISSING:
+            return Reply(False, f"`{p.exercise.run}` did not answer {p.exercise.answer}")
+        if same_value(text, actual):
+            p.solved = True
+            return Reply(True, f"right: {p.exercise.answer} = {actual}")
+        return Reply(False, f"not {text.strip()}; " + p.next_hint())
+
+    def _run_once(self, p: Pending) -> Result | None:
+        """A predict exercise's command, run the first time it is answered or shown."""
+        if p.run_result is None:
+            self.session.replaying = "a lesson"
+            try:
+                p.run_result = self.session.execute(p.exercise.run)
+            finally:
+                self.session.replaying = None
+        return p.run_result
+
+    def observe(self, result: Result) -> Reply | None:
+        """An act exercise looks at each of the student's results: a Reply when the result
+        is an attempt (it has the keys the checks read), None otherwise."""
+        p = self.pending
+        if p is None or p.exercise.kind != "act" or p.solved or not relevant(p.exercise.checks, result):
+            return None
+        problems = meets(p.exercise.checks, result)
+        if not problems:
+            p.solved = True
+            return Reply(True, "done: " + "; ".join(c.describe() for c in p.exercise.checks))
+        return Reply(False, f"not yet ({problems[0]}); " + p.next_hint())
+
+    def hint(self) -> str:
+        return self.pending.next_hint() if self.pending else "no exercise is open"
+
+    def show(self) -> str:
+        if self.pending is None:
+            return "no exercise is open"
+        p = self.pending
+        p.shown = True
+        if p.exercise.kind == "predict":  # the same machine whether answered or shown
+            result = self._run_once(p)
+            if result is not None:
+                return f"{p.answer_text()}: `{p.exercise.run}`\n{result.text()}"
+        return p.answer_text()
 
     def _run_blocks(self, step: Step, outcome: StepOutcome) -> None:
         for block in step.blocks:
@@ -174,6 +193,7 @@ class Player:
         self._marks.pop()
         self.outcomes.pop()
         self.done -= 1
+        self.pending = None  # the step's exercise opens again when it is run again
         return True
 
     def run_to(self, index: int) -> list[StepOutcome]:
@@ -181,26 +201,62 @@ class Player:
         while self.done > index + 1:
             self.previous()
         out = []
-        while self.done <= index and not self.finished:
+        while self.done <= index and self.done < len(self.lesson.steps):
+            if self.waiting:
+                self.show()  # going past an exercise gives its answer
             outcome = self.next()
             assert outcome is not None
             out.append(outcome)
         return out
 
 
+def check_exercise(player: Player) -> list[tuple[int, str]]:
+    """The open exercise's wrong answer must be refused and its reference accepted; the
+    player is left with the reference done."""
+    p = player.pending
+    assert p is not None
+    ex, session, out = p.exercise, player.session, []
+    mark = session.mark()
+
+    def attempt(answers: tuple[str, ...]) -> bool:
+        if ex.kind == "predict":
+            return player.answer(answers[0]).ok
+        for cmd in answers:
+            result = session.execute(cmd)
+            if result is not None:
+                player.observe(result)
+        return player.pending is not None and player.pending.solved
+
+    if attempt(ex.wrong):
+        out.append((ex.line, f"the exercise accepts its wrong answer {ex.wrong!r}"))
+    session.rewind(mark)
+    player.pending = Pending(ex)
+    if not attempt(ex.solution):
+        out.append((ex.line, f"the exercise refuses its reference solution {ex.solution!r}"))
+    player.pending.solved = True
+    return out
+
+
 def check_lesson(lesson: Lesson) -> list[str]:
-    """Play a lesson on a fresh console; ``FILE:LINE: error: …`` for each failure."""
+    """Play a lesson on a fresh console, each exercise's wrong answer and reference too;
+    ``FILE:LINE: error: …`` for each failure."""
     player = Player(lesson)
     errors = []
     while not player.finished:
         outcome = player.next()
         assert outcome is not None
-        for line, message in outcome.failures:
+        failures = list(outcome.failures)
+        if player.pending is not None:
+            failures += check_exercise(player)
+        for line, message in failures:
             errors.append(f"{lesson.path}:{line}: error: {message}")
     # stepping back must restore the engine exactly
     prints = []
     fresh = Player(lesson)
     while not fresh.finished:
+        if fresh.waiting:
+            fresh.show()
+            continue
         prints.append(fresh.session.machine.fingerprint())
         fresh.next()
     while fresh.previous():

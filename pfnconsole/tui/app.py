@@ -25,7 +25,8 @@ from ..commands import Result, Session
 from ..core import events as ev
 from ..core.errors import EngineError
 from ..highlight import PfnCommandLexer, PfnOutputLexer
-from ..lessons import Lesson, Player
+from ..lessons import Lesson, Player, progress
+from ..lessons.exercise import prompt as exercise_prompt
 from . import log_text
 from .command_line import CommandLine
 from .confirm_screen import ConfirmScreen
@@ -73,10 +74,13 @@ class PfnApp(App[None]):
             return self.player is None
         return not (action in ("lesson_next", "lesson_back") and self.player is None)
 
-    def __init__(self, session: Session | None = None, lesson: Lesson | None = None) -> None:
+    def __init__(self, session: Session | None = None, lesson: Lesson | None = None,
+                 resume_lesson: bool = False) -> None:
         super().__init__()
         self.session = session or Session()
         self.player = Player(lesson, self.session) if lesson else None
+        self._resume_lesson = resume_lesson
+        """Go to where the student left the lesson last time (`--lesson N`)."""
         self._events: list[ev.Event] = []
         self._shown_value: tuple[int, str] | None = None
         self._paste_memo: PasteMemo | None = None
@@ -119,6 +123,24 @@ class PfnApp(App[None]):
         self.query_one("#cmd", CommandLine).focus()
         if self.player:
             self.query_one(LessonPane).show(0, [])
+            if self._resume_lesson:
+                self._resume()
+
+    def _resume(self) -> None:
+        """Back to the step the progress file says, the steps before run again."""
+        assert self.player
+        entry = progress.of(self.player.lesson.name)
+        steps = entry["steps"] if entry else 0
+        if 0 < steps < len(self.player.lesson.steps):
+            self.player.run_to(steps - 1)
+            self.refresh_all(machine=True)
+            self.log_text(f"lesson: resumed at step {steps} of {len(self.player.lesson.steps)} "
+                          f"(where you left it; F8 steps back)", _OUT)
+            self._show_lesson()
+
+    def _progress(self) -> None:
+        if self.player is not None and (problem := progress.record(self.player)):
+            self.log_text(f"lesson progress not saved: {problem}", _OUT)
 
     def on_resize(self, event: Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -153,7 +175,29 @@ class PfnApp(App[None]):
 
     @on(CommandLine.Run)
     def _submitted(self, event: CommandLine.Run) -> None:
-        self.run_line(event.line)
+        if not self._exercise_word(event.line.strip()):
+            self.run_line(event.line)
+
+    def _exercise_word(self, line: str) -> bool:
+        """`answer VALUE`, `hint` and `show` while a lesson's exercise is open."""
+        player = self.player
+        if player is None or player.pending is None:
+            return False
+        word, _, rest = line.partition(" ")
+        if word == "answer" and rest.strip():
+            self.log_text(f"pfn> {line}", _CMD)
+            reply = player.answer(rest)
+            self.log_text(("✓ " if reply.ok else "✗ ") + reply.message, _OUT)
+            if player.pending.run_result is not None:
+                self.refresh_all(machine=True)
+        elif line in ("hint", "show"):
+            self.log_text(f"pfn> {line}", _CMD)
+            self.log_text(player.hint() if line == "hint" else player.show(), _OUT)
+        else:
+            return False
+        self._show_lesson()
+        self._progress()
+        return True
 
     @on(CommandLine.Hints)
     def _hints(self, event: CommandLine.Hints) -> None:
@@ -171,6 +215,10 @@ class PfnApp(App[None]):
         if newline:
             self.log_text(f"     … and the {body.count(chr(10)) + 1} pasted line(s) after it", _OUT)
         self.log_text(result.text(), _OUT)
+        if self.player is not None and (reply := self.player.observe(result)) is not None:
+            self.log_text(("✓ " if reply.ok else "✗ ") + reply.message, _OUT)
+            self._show_lesson()
+            self._progress()
         if result.ok:
             events = list(self._events)
             self._events.clear()  # the machine appends to this very list
@@ -307,6 +355,9 @@ class PfnApp(App[None]):
         if not self.player:
             self.action_no_lesson()
             return
+        if self.player.waiting:
+            self.notify("first the exercise in the lesson pane: `answer VALUE` or the commands; "
+                        "`hint`, `show`")
         self._lesson_forward(self.player.done)
 
     def action_lesson_back(self) -> None:
@@ -337,6 +388,8 @@ class PfnApp(App[None]):
         """Run steps up to ``index`` through the log and panes, as if typed."""
         assert self.player
         while self.player.done <= index and not self.player.finished:
+            if self.player.waiting:  # the open exercise first
+                break
             step = self.player.lesson.steps[self.player.done]
             self.log_text(f"lesson step {self.player.done + 1}: {step.title}", _OUT)
             self._events.clear()
@@ -352,7 +405,10 @@ class PfnApp(App[None]):
                 self._after(last, events)
             else:
                 self.refresh_all(machine=True)
+            if self.player.waiting and self.player.pending is not None:
+                self.log_text(exercise_prompt(self.player.pending.exercise), _OUT)
         self._show_lesson()
+        self._progress()
 
     def _show_lesson(self) -> None:
         assert self.player
@@ -364,6 +420,10 @@ class PfnApp(App[None]):
             if outcome.ok:
                 lines.append(f"✓ {checks} check(s) hold")
             lines += [f"✗ line {ln}: {msg}" for ln, msg in outcome.failures]
+        p = self.player.pending
+        if p is not None:
+            lines.append("✓ exercise done" if p.solved else "exercise shown" if p.shown
+                         else exercise_prompt(p.exercise))
         self.query_one(LessonPane).show(self.player.done, lines)
 
     def action_paste(self) -> None:
@@ -402,7 +462,7 @@ class PfnApp(App[None]):
         yield SystemCommand("Scan speed", "instant / fast / slow", self.action_speed)
 
 
-def main(lesson: str | None = None, session: Session | None = None) -> int:
+def main(lesson: str | None = None, session: Session | None = None, resume_lesson: bool = False) -> int:
     from ..lessons import load
-    PfnApp(session, lesson=load(lesson) if lesson else None).run()
+    PfnApp(session, lesson=load(lesson) if lesson else None, resume_lesson=resume_lesson).run()
     return 0
