@@ -184,17 +184,22 @@ class PfnApp(App[None]):
         if player is None or player.pending is None:
             return False
         word, _, rest = line.partition(" ")
+        ran_before = player.pending.run_result
+        self._events.clear()
         if word == "answer" and rest.strip():
             self.log_text(f"pfn> {line}", _CMD)
             reply = player.answer(rest)
             self.log_text(("✓ " if reply.ok else "✗ ") + reply.message, _OUT)
-            if player.pending.run_result is not None:
-                self.refresh_all(machine=True)
         elif line in ("hint", "show"):
             self.log_text(f"pfn> {line}", _CMD)
             self.log_text(player.hint() if line == "hint" else player.show(), _OUT)
         else:
             return False
+        ran = player.pending.run_result if player.pending else None
+        if ran is not None and ran is not ran_before and ran.ok:  # the exercise's command ran
+            events = list(self._events)
+            self._events.clear()
+            self._after(ran, events)
         self._show_lesson()
         self._progress()
         return True
