@@ -288,6 +288,11 @@ def _main(argv: list[str] | None) -> int:
     ses.add_argument("--json", action="store_true", help="one JSON object per session")
     resume_help = ("bring a session back from its journal (after a crash too): the newest "
                    "that ran a command, or the session ID (`pfnconsole sessions`)")
+    srv = sub.add_parser("serve", help="the console in a browser, one per tab (the serve extra)")
+    srv.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    srv.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    srv.add_argument("--lesson", help="open every tab on this lesson")
     repl = sub.add_parser("repl", help="the line-mode console (prompt_toolkit)")
     repl.add_argument("--lesson", help="play a lesson step by step")
     tui = sub.add_parser("tui", help="the full-screen console (Textual); the default")
@@ -328,12 +333,17 @@ def _main(argv: list[str] | None) -> int:
         except LessonError as e:
             sys.stderr.write(f"{e}\n")
             return 2
+    if args.command == "serve":
+        from .serve import serve
+        return serve(args.host, args.port, args.lesson, sys.stderr)
     if args.command == "decode":
         return decode_log(args.file, as_json=args.json, arch=args.arch,
                           out=sys.stdout, err=sys.stderr, findings=args.findings)
     if args.command == "run":
         return run_file(args.file, as_json=args.json, keep_going=args.keep_going)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # a tab of `pfnconsole serve` talks through pipes, to Textual's web driver
+    web = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver") and args.command == "tui"
+    interactive = (sys.stdin.isatty() and sys.stdout.isatty()) or web
     session = console_session(args.resume) if interactive else None
     try:
         if args.command == "repl" or not interactive:
