@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..core.units import hx
+from ..core.units import human_size, hx
 from ..decode.iomem import read_iomem
 from ..decode.lsmem import Lsmem, read_lsmem
 from ..decode.ndctl import DaxDevice, Nvdimm, read_daxctl, read_ndctl
@@ -28,11 +28,7 @@ FORMATS = (
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "size ?"
-    if n % (1 << 30) == 0:
-        return f"{n >> 30} GiB"
-    return f"{n >> 20} MiB" if n % (1 << 20) == 0 else f"~{n / (1 << 30):.2f} GiB ({n} bytes)"
+    return "size ?" if n is None else human_size(n)
 
 
 def vmcoreinfo_source(c: CoreInfo, origin: str) -> Source:

@@ -98,12 +98,14 @@ def memory_blocks(s: State, limit: int = 1 << 20) -> list[MemoryBlock]:
     return out
 
 
-def section_places(s: State, first: int, last: int) -> list[tuple[int, int, int, str]]:
+def section_places(s: State, first: int, last: int, zones: list[ZoneSpan] | None = None
+                   ) -> list[tuple[int, int, int, str]]:
     """Sections first..last cut where the node or the zones change: (lo, hi, nid, zones),
     zones being the populated zones whose span meets the section ("DMA+DMA32" for one that
-    holds both); "" where no zone does (ZONE_DEVICE only)."""
+    holds both); "" where no zone does (ZONE_DEVICE only). ``zones``: `node_zones(s)`, when
+    the caller has it already (one call per machine, not per run)."""
     pss = s.arch.pfn_section_shift
-    zones = node_zones(s)
+    zones = node_zones(s) if zones is None else zones
     cuts = {first, last + 1}
     for z in zones:
         for pfn in (z.start_pfn, z.start_pfn + z.spanned):

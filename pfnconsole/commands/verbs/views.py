@@ -9,6 +9,7 @@ from typing import Any
 from ...core.blocks import memory_block_size, section_places
 from ...core.sparse import SectionFlags, SectionRun, SparseMem, flag_letters
 from ...core.sweep import COUNTS, sweep
+from ...core.zones import node_zones
 from ..costs import COSTS, PAGE_COSTS, PGMAP_COSTS, SECTION_COSTS, cost_lines, model_ns_text, profile_text
 from ..explain import explain
 from ..measured import measured_lines
@@ -165,11 +166,12 @@ def run_sections(s: Session, w: Words) -> Result:
     bz, _ = memory_block_size(st)
     per = max(1, bz >> a.section_size_bits)
     boot = [(r.first, r.last) for r in sp.boot_runs]
+    spans = node_zones(st)  # once: every run's places read them
     for run, hot in _split_hot(sp):
         ms = sp.nr_to_section(run.first)
         assert ms is not None
         places = []
-        for lo, hi, nid, zones in section_places(st, run.first, run.last):
+        for lo, hi, nid, zones in section_places(st, run.first, run.last, spans):
             blocks = (lo // per, hi // per) if any(f <= lo <= last for f, last in boot) else None
             where = ("no memory block" if blocks is None else f"block {blocks[0]}"
                      + (f"-{blocks[1]}" if blocks[1] != blocks[0] else ""))
